@@ -1,0 +1,159 @@
+/**
+ * Domain model shared by every handler, the CDK stack and the local platform.
+ * Pure types and constants: no AWS imports anywhere under lambdas/core.
+ */
+
+/** ESP32 family members and the `chip_id` their image header carries (u16 LE at byte 12). */
+export const CHIP_IDS = {
+  esp32: 0x0000,
+  esp32s2: 0x0002,
+  esp32c3: 0x0005,
+  esp32s3: 0x0009,
+  esp32c2: 0x000c,
+  esp32c6: 0x000d,
+  esp32h2: 0x0010,
+} as const;
+export type Chip = keyof typeof CHIP_IDS;
+export const CHIPS = Object.keys(CHIP_IDS) as Chip[];
+
+export type SecurityMode = 'open' | 'product_key' | 'device_token';
+
+export interface Product {
+  readonly productId: string;
+  readonly name: string;
+  readonly chip: Chip;
+  /** esp32FOTA `type` string devices compare against; default for manifests that omit it. */
+  readonly firmwareType?: string;
+  /** Unknown devices register themselves on first check. */
+  readonly autoRegister: boolean;
+  readonly securityMode: SecurityMode;
+  /** Base poll interval handed to devices (seconds, before jitter). */
+  readonly pollIntervalS: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type FirmwareState = 'DRAFT' | 'RELEASED' | 'REVOKED';
+/** `app` is the application image, `ui` the LittleFS/SPIFFS partition image (FireFly). */
+export type FileRole = 'app' | 'ui';
+
+export interface FirmwareFile {
+  readonly role: FileRole;
+  /** Name as uploaded by CI (e.g. `Controller.ino.bin`). */
+  readonly name: string;
+  /** Immutable object key in the firmware bucket. */
+  readonly key: string;
+  readonly size: number;
+  /** Lower-case hex. */
+  readonly sha256: string;
+  /** CRC-32 (IEEE), 8 lower-case hex digits. */
+  readonly crc32: string;
+}
+
+/** Fields read from the app image's `esp_app_desc_t`. */
+export interface AppDescriptor {
+  readonly chipId: number;
+  readonly version: string;
+  readonly projectName: string;
+  readonly idfVersion: string;
+  readonly compileDate?: string;
+  readonly compileTime?: string;
+}
+
+export interface Firmware {
+  readonly productId: string;
+  /** Per product, strictly monotonic, never reused (gaps allowed). */
+  readonly build: number;
+  readonly version: string;
+  readonly state: FirmwareState;
+  readonly firmwareType: string;
+  readonly channel?: string;
+  readonly files: readonly FirmwareFile[];
+  readonly app: AppDescriptor;
+  readonly notes?: string;
+  /** Ingest object key of the manifest that produced this build. */
+  readonly source: string;
+  /** Digest over the accepted files (name + sha256), for idempotent re-ingest. */
+  readonly contentDigest: string;
+  readonly createdAt: string;
+  readonly releasedAt?: string;
+  readonly revokedAt?: string;
+}
+
+export type DeploymentState = 'active' | 'paused' | 'completed' | 'cancelled';
+
+/** Outcome counters kept atomically on the deployment item. */
+export interface DeploymentCounts {
+  readonly offered: number;
+  readonly downloading: number;
+  readonly installing: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly rolledBack: number;
+}
+
+/** What a deployment offers, copied from the firmware record at creation so a check needs no firmware read. */
+export interface OfferedBuild {
+  readonly build: number;
+  readonly version: string;
+  readonly firmwareType: string;
+  readonly files: readonly FirmwareFile[];
+}
+
+export interface Deployment {
+  readonly productId: string;
+  readonly deploymentId: string;
+  readonly build: number;
+  readonly channel: string;
+  /** 0–100 with two decimals. */
+  readonly percentage: number;
+  readonly seed: string;
+  readonly state: DeploymentState;
+  readonly stateReason?: string;
+  readonly firmware: OfferedBuild;
+  readonly counts: DeploymentCounts;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type DeviceReportStatus = 'downloading' | 'installing' | 'success' | 'failed' | 'rolled_back';
+export const DEVICE_REPORT_STATUSES: readonly DeviceReportStatus[] = [
+  'downloading',
+  'installing',
+  'success',
+  'failed',
+  'rolled_back',
+];
+
+export interface DeviceHardware {
+  readonly board?: string;
+  readonly chip?: string;
+  readonly revision?: string;
+}
+
+export interface Device {
+  readonly productId: string;
+  /** MACs are normalised to `AA:BB:CC:DD:EE:FF`; other ids are kept as sent. */
+  readonly deviceId: string;
+  readonly currentVersion?: string;
+  readonly currentBuild?: number;
+  readonly board?: string;
+  readonly chip?: string;
+  readonly hwRevision?: string;
+  readonly channel: string;
+  readonly active: boolean;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly lastStatus?: {
+    readonly build: number;
+    readonly status: DeviceReportStatus;
+    readonly at: string;
+    readonly deploymentId?: string;
+    readonly message?: string;
+  };
+  /** Builds this device reported `failed` or `rolled_back`: never offered again. */
+  readonly failedBuilds: readonly number[];
+  readonly lastOffer?: { readonly build: number; readonly deploymentId: string; readonly at: string };
+}
+
+export const DEFAULT_CHANNEL = 'stable';

@@ -1,0 +1,29 @@
+/**
+ * Names of the environment variables through which the stack (or the local platform) configures
+ * the functions. Each function reads only the ones it needs, once, at init (see config.ts).
+ */
+export const ENV = {
+  FIRMWARE_TABLE: 'FIRMWARE_TABLE',
+  DEPLOYMENTS_TABLE: 'DEPLOYMENTS_TABLE',
+  DEVICES_TABLE: 'DEVICES_TABLE',
+  INGEST_BUCKET: 'INGEST_BUCKET',
+  FIRMWARE_BUCKET: 'FIRMWARE_BUCKET',
+  /** `https://dxxxx.cloudfront.net` in the cloud, `http://127.0.0.1:3001` locally. No trailing slash. */
+  CDN_BASE_URL: 'CDN_BASE_URL',
+  /** CloudFront public key id (the `Key-Pair-Id` of signed URLs). */
+  SIGNING_KEY_PAIR_ID: 'SIGNING_KEY_PAIR_ID',
+  /** Secrets Manager secret (ARN or name) holding the PEM private key (cloud). */
+  SIGNING_KEY_SECRET_ID: 'SIGNING_KEY_SECRET_ID',
+  /** PEM private key inline (local platform only). */
+  SIGNING_PRIVATE_KEY_PEM: 'SIGNING_PRIVATE_KEY_PEM',
+  /** Lifetime of signed download URLs, seconds (default 900). */
+  URL_TTL_SECONDS: 'URL_TTL_SECONDS',
+  /** How long a container trusts its cached product/deployment config, seconds (default 5). */
+  CONFIG_CACHE_TTL_SECONDS: 'CONFIG_CACHE_TTL_SECONDS',
+  /** A known, unchanged device's last-seen is rewritten only when older than this, seconds (default 3600). */
+  LAST_SEEN_WRITE_INTERVAL_SECONDS: 'LAST_SEEN_WRITE_INTERVAL_SECONDS',
+  /** Local platform only: endpoints of the embedded peers. */
+  DYNAMODB_ENDPOINT: 'OTA_DYNAMODB_ENDPOINT',
+  S3_ENDPOINT: 'OTA_S3_ENDPOINT',
+} as const;
+export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -1,0 +1,112 @@
+/**
+ * Operator API: request schemas (strict: an operator typo must not be silently ignored) and the
+ * snake_case JSON representation of domain objects.
+ */
+import { z } from 'zod/mini';
+import { CHANNEL_PATTERN } from './manifest';
+import { CHIPS, type Deployment, type Device, type Firmware, type Product } from './model';
+
+const percentage = z.number().check(
+  z.gte(0),
+  z.lte(100),
+  z.refine((n) => Math.round(n * 100) === n * 100 || Math.abs(Math.round(n * 100) - n * 100) < 1e-9, 'at most two decimals'),
+);
+
+export const PutProductSchema = z.strictObject({
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  chip: z.enum(CHIPS as unknown as [string, ...string[]]),
+  firmware_type: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  auto_register: z.optional(z.boolean()),
+  // Other modes arrive with the device-security work (issue 3).
+  security_mode: z.literal('open'),
+  poll_interval_s: z.optional(z.int().check(z.gte(60), z.lte(7 * 24 * 3600))),
+});
+export type PutProductRequest = z.infer<typeof PutProductSchema>;
+
+export const CreateDeploymentSchema = z.strictObject({
+  build: z.int().check(z.gte(1)),
+  percentage,
+  channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
+  seed: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+});
+export type CreateDeploymentRequest = z.infer<typeof CreateDeploymentSchema>;
+
+export const PromoteSchema = z.strictObject({ percentage });
+
+export const ListQuerySchema = z.object({
+  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(200))),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
+});
+
+export const presentProduct = (p: Product) => ({
+  product_id: p.productId,
+  name: p.name,
+  chip: p.chip,
+  firmware_type: p.firmwareType ?? null,
+  auto_register: p.autoRegister,
+  security_mode: p.securityMode,
+  poll_interval_s: p.pollIntervalS,
+  created_at: p.createdAt,
+  updated_at: p.updatedAt,
+});
+
+export const presentFirmware = (f: Firmware) => ({
+  product_id: f.productId,
+  build_number: f.build,
+  version: f.version,
+  state: f.state,
+  firmware_type: f.firmwareType,
+  channel: f.channel ?? null,
+  files: f.files.map((x) => ({ role: x.role, name: x.name, key: x.key, size: x.size, sha256: x.sha256, crc32: x.crc32 })),
+  app: {
+    project_name: f.app.projectName,
+    version: f.app.version,
+    idf_version: f.app.idfVersion,
+    chip_id: f.app.chipId,
+    compile_date: f.app.compileDate ?? null,
+    compile_time: f.app.compileTime ?? null,
+  },
+  notes: f.notes ?? null,
+  source: f.source,
+  created_at: f.createdAt,
+  released_at: f.releasedAt ?? null,
+  revoked_at: f.revokedAt ?? null,
+});
+
+export const presentDeployment = (d: Deployment) => ({
+  product_id: d.productId,
+  deployment_id: d.deploymentId,
+  build_number: d.build,
+  version: d.firmware.version,
+  channel: d.channel,
+  percentage: d.percentage,
+  seed: d.seed,
+  state: d.state,
+  state_reason: d.stateReason ?? null,
+  counts: {
+    offered: d.counts.offered,
+    downloading: d.counts.downloading,
+    installing: d.counts.installing,
+    succeeded: d.counts.succeeded,
+    failed: d.counts.failed,
+    rolled_back: d.counts.rolledBack,
+  },
+  created_at: d.createdAt,
+  updated_at: d.updatedAt,
+});
+
+export const presentDevice = (d: Device) => ({
+  product_id: d.productId,
+  device_id: d.deviceId,
+  current_version: d.currentVersion ?? null,
+  current_build: d.currentBuild ?? null,
+  board: d.board ?? null,
+  chip: d.chip ?? null,
+  hw_revision: d.hwRevision ?? null,
+  channel: d.channel,
+  active: d.active,
+  first_seen: d.firstSeen,
+  last_seen: d.lastSeen,
+  last_status: d.lastStatus ?? null,
+  failed_builds: d.failedBuilds,
+});

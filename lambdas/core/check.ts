@@ -1,0 +1,129 @@
+/**
+ * The protocol-independent update check: given what the device says, what we know of it and the
+ * product's deployments, decide the outcome and the (minimal) device write. Pure: handlers for
+ * every device protocol call this and only do I/O around it.
+ */
+import { selectOffer, type NoOfferReason } from './select';
+import { DEFAULT_CHANNEL, type Deployment, type Device, type DeviceHardware, type Product } from './model';
+
+/** What a device told us in a check, already validated and normalised. */
+export interface CheckInput {
+  readonly deviceId: string;
+  readonly version?: string;
+  readonly build?: number;
+  readonly hw: DeviceHardware;
+  readonly channel?: string;
+}
+
+export type CheckStatus = 'update_available' | 'no_update' | 'inactive' | 'unknown_product' | 'unknown_device';
+
+export type CheckDecision =
+  | { readonly status: 'update_available'; readonly deployment: Deployment; readonly firstOffer: boolean }
+  | { readonly status: 'no_update'; readonly reason: NoOfferReason }
+  | { readonly status: 'inactive' | 'unknown_product' | 'unknown_device' };
+
+export type DeviceWrite =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'register'; readonly device: Device }
+  | { readonly kind: 'update'; readonly patch: Partial<Device> };
+
+export interface CheckPlan {
+  readonly decision: CheckDecision;
+  readonly write: DeviceWrite;
+}
+
+export interface PlanCheckArgs {
+  readonly product: Product | undefined;
+  readonly device: Device | undefined;
+  readonly input: CheckInput;
+  readonly deployments: readonly Deployment[];
+  readonly now: Date;
+  /** A known, unchanged device's lastSeen is rewritten only when older than this. */
+  readonly lastSeenWriteIntervalMs: number;
+}
+
+/**
+ * Build the device runs. A reported build wins; a reported version that changed makes the stored
+ * build stale, so it is mapped through the product's deployments or dropped (and ordering then
+ * falls back to versions).
+ */
+function resolveCurrentBuild(input: CheckInput, device: Device | undefined, deployments: readonly Deployment[]): number | undefined {
+  if (input.build !== undefined) return input.build;
+  if (input.version === undefined || input.version === device?.currentVersion) return device?.currentBuild;
+  return deployments.find((d) => d.firmware.version === input.version)?.build;
+}
+
+export function planCheck(args: PlanCheckArgs): CheckPlan {
+  const { product, device, input, deployments, now } = args;
+  const nowIso = now.toISOString();
+  if (!product) return { decision: { status: 'unknown_product' }, write: { kind: 'none' } };
+
+  const currentBuild = resolveCurrentBuild(input, device, deployments);
+  const currentVersion = input.version ?? device?.currentVersion;
+  const channel = input.channel ?? device?.channel ?? DEFAULT_CHANNEL;
+  const hw = {
+    board: input.hw.board ?? device?.board,
+    chip: input.hw.chip ?? device?.chip,
+    revision: input.hw.revision ?? device?.hwRevision,
+  };
+
+  if (!device && !product.autoRegister) return { decision: { status: 'unknown_device' }, write: { kind: 'none' } };
+  if (device && !device.active) return { decision: { status: 'inactive' }, write: { kind: 'none' } };
+
+  const selection = selectOffer({
+    device: { deviceId: input.deviceId, channel, currentBuild, currentVersion, hw, failedBuilds: device?.failedBuilds ?? [] },
+    productChip: product.chip,
+    deployments,
+  });
+
+  const decision: CheckDecision =
+    selection.kind === 'offer'
+      ? {
+          status: 'update_available',
+          deployment: selection.deployment,
+          firstOffer:
+            device?.lastOffer?.deploymentId !== selection.deployment.deploymentId || device?.lastOffer?.build !== selection.deployment.build,
+        }
+      : { status: 'no_update', reason: selection.reason };
+
+  const lastOffer =
+    decision.status === 'update_available' && decision.firstOffer
+      ? { build: decision.deployment.build, deploymentId: decision.deployment.deploymentId, at: nowIso }
+      : device?.lastOffer;
+
+  if (!device) {
+    const registered: Device = {
+      productId: product.productId,
+      deviceId: input.deviceId,
+      ...(currentVersion !== undefined ? { currentVersion } : {}),
+      ...(currentBuild !== undefined ? { currentBuild } : {}),
+      ...(hw.board ? { board: hw.board } : {}),
+      ...(hw.chip ? { chip: hw.chip } : {}),
+      ...(hw.revision ? { hwRevision: hw.revision } : {}),
+      channel,
+      active: true,
+      firstSeen: nowIso,
+      lastSeen: nowIso,
+      failedBuilds: [],
+      ...(lastOffer ? { lastOffer } : {}),
+    };
+    return { decision, write: { kind: 'register', device: registered } };
+  }
+
+  // Only what changed, plus lastSeen when stale: the steady state writes nothing.
+  const patch: Record<string, unknown> = {};
+  const setIfChanged = (key: keyof Device, value: unknown) => {
+    if (value !== (device as unknown as Record<string, unknown>)[key]) patch[key] = value;
+  };
+  setIfChanged('currentVersion', currentVersion);
+  setIfChanged('currentBuild', currentBuild);
+  setIfChanged('board', hw.board);
+  setIfChanged('chip', hw.chip);
+  setIfChanged('hwRevision', hw.revision);
+  setIfChanged('channel', channel);
+  if (lastOffer !== device.lastOffer) patch.lastOffer = lastOffer;
+  const stale = now.getTime() - Date.parse(device.lastSeen) >= args.lastSeenWriteIntervalMs;
+  if (Object.keys(patch).length === 0 && !stale) return { decision, write: { kind: 'none' } };
+  patch.lastSeen = nowIso;
+  return { decision, write: { kind: 'update', patch: patch as Partial<Device> } };
+}

@@ -1,0 +1,234 @@
+/**
+ * Ingest of one CI release folder `<productId>/<version>/` whose `manifest.json` just landed.
+ *
+ * Validate everything first (manifest, file classification, one streaming pass per file for
+ * size + sha256 + CRC32 + ESP image header), then claim the version (conditional put: first
+ * upload wins), allocate a build number (atomic counter), copy the accepted bytes to immutable
+ * keys and write the record. Every step is idempotent, so a duplicated or retried S3 event
+ * yields the same single build. The outcome is written as `result.json` beside the manifest;
+ * rejected uploads keep their objects (the ingest bucket is versioned).
+ */
+import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { contentDigest, digestStream } from '../core/checksum';
+import { firmwareObjectKey } from '../core/download-url';
+import { DomainError, isDomainError } from '../core/errors';
+import { parseEspAppImage, validateAppImage } from '../core/esp-image';
+import { classifyFiles, parseIngestManifest, type IngestManifest } from '../core/manifest';
+import type { AppDescriptor, FileRole, Firmware, FirmwareFile } from '../core/model';
+import type { Logger } from './logger';
+import type { CatalogStore } from './store/catalog-store';
+
+export const MANIFEST_NAME = 'manifest.json';
+export const RESULT_NAME = 'result.json';
+const MAX_MANIFEST_BYTES = 64 * 1024;
+
+export type IngestResult =
+  | {
+      readonly status: 'accepted';
+      readonly product: string;
+      readonly version: string;
+      readonly build_number: number;
+      readonly state: Firmware['state'];
+      readonly files: readonly { role: FileRole; name: string; size: number; sha256: string; crc32: string }[];
+      readonly excluded: readonly string[];
+      readonly duplicate: boolean;
+    }
+  | { readonly status: 'rejected'; readonly code: string; readonly reason: string; readonly product?: string; readonly version?: string };
+
+export interface IngestServiceDeps {
+  readonly s3: S3Client;
+  readonly catalog: CatalogStore;
+  readonly ingestBucket: string;
+  readonly firmwareBucket: string;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+const reject = (code: string, reason: string): never => {
+  throw new DomainError('invalid', code, reason);
+};
+
+interface ScannedFile {
+  readonly role: FileRole;
+  readonly name: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly crc32: string;
+  readonly etag?: string;
+  readonly head: Uint8Array;
+}
+
+export class IngestService {
+  constructor(private readonly deps: IngestServiceDeps) {}
+
+  /** Processes one manifest object; writes and returns the result. Throws only on infrastructure faults (so Lambda retries). */
+  async ingest(manifestKey: string, manifestVersionId?: string): Promise<IngestResult> {
+    const prefix = manifestKey.slice(0, manifestKey.length - MANIFEST_NAME.length);
+    let manifest: IngestManifest | undefined;
+    let result: IngestResult;
+    try {
+      manifest = await this.readManifest(manifestKey, manifestVersionId);
+      result = await this.accept(manifest, prefix, manifestKey);
+    } catch (e) {
+      if (!isDomainError(e)) throw e;
+      result = {
+        status: 'rejected',
+        code: e.code,
+        reason: e.message,
+        ...(manifest ? { product: manifest.product, version: manifest.version } : {}),
+      };
+      this.deps.logger.warn('upload rejected', { manifestKey, code: e.code, reason: e.message });
+    }
+    await this.deps.s3.send(
+      new PutObjectCommand({
+        Bucket: this.deps.ingestBucket,
+        Key: `${prefix}${RESULT_NAME}`,
+        Body: JSON.stringify(result, null, 2),
+        ContentType: 'application/json',
+      }),
+    );
+    if (result.status === 'accepted') {
+      this.deps.logger.info('upload accepted', { manifestKey, build: result.build_number, duplicate: result.duplicate });
+    }
+    return result;
+  }
+
+  private async readManifest(key: string, versionId?: string): Promise<IngestManifest> {
+    const obj = await this.getObject(key, versionId);
+    if (!obj) return reject('missing_manifest', `${key} no longer exists`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of obj.body) {
+      size += chunk.length;
+      if (size > MAX_MANIFEST_BYTES) return reject('manifest_too_large', `manifest.json exceeds ${MAX_MANIFEST_BYTES} bytes`);
+      chunks.push(Buffer.from(chunk));
+    }
+    return parseIngestManifest(Buffer.concat(chunks).toString('utf8'));
+  }
+
+  private async accept(m: IngestManifest, prefix: string, manifestKey: string): Promise<IngestResult> {
+    const { catalog } = this.deps;
+    if (prefix !== `${m.product}/${m.version}/`) {
+      reject('path_mismatch', `manifest says ${m.product}/${m.version}/ but was uploaded to ${prefix}`);
+    }
+    const product = await catalog.getProduct(m.product);
+    if (!product) return reject('unknown_product', `Product ${m.product} does not exist; create it first`);
+    const firmwareType = m.firmware_type ?? product.firmwareType;
+    if (!firmwareType) return reject('missing_firmware_type', 'manifest has no firmware_type and the product has no default');
+
+    const classes = classifyFiles(m.files.map((f) => f.name));
+    const offered: { role: FileRole; name: string }[] = [
+      { role: 'app', name: classes.app },
+      ...(classes.ui ? [{ role: 'ui' as const, name: classes.ui }] : []),
+    ];
+    const scanned: ScannedFile[] = [];
+    for (const f of offered) scanned.push(await this.scan(prefix, f.role, f.name, m.files.find((x) => x.name === f.name)?.sha256));
+
+    const app = scanned.find((f) => f.role === 'app')!;
+    const image = parseEspAppImage(app.head);
+    const check = validateAppImage(image, { chip: product.chip, version: m.version });
+    if (!check.ok) reject(check.code, check.reason);
+
+    const digest = contentDigest(scanned);
+    const { build, duplicate } = await this.claimVersion(m.product, m.version, digest, manifestKey);
+
+    const files: FirmwareFile[] = [];
+    for (const f of scanned) {
+      const key = firmwareObjectKey(m.product, build, f.role);
+      await this.deps.s3.send(
+        new CopyObjectCommand({
+          Bucket: this.deps.firmwareBucket,
+          Key: key,
+          CopySource: `${this.deps.ingestBucket}/${prefix}${f.name}`.split('/').map(encodeURIComponent).join('/'),
+          // The bytes we hashed, not whatever CI may have overwritten since.
+          ...(f.etag ? { CopySourceIfMatch: f.etag } : {}),
+          MetadataDirective: 'REPLACE',
+          ContentType: 'application/octet-stream',
+          Metadata: { sha256: f.sha256, crc32: f.crc32, build: String(build) },
+        }),
+      );
+      files.push({ role: f.role, name: f.name, key, size: f.size, sha256: f.sha256, crc32: f.crc32 });
+    }
+
+    const appDescriptor: AppDescriptor = image.app;
+    const state = m.release ? 'RELEASED' : 'DRAFT';
+    const now = (this.deps.now?.() ?? new Date()).toISOString();
+    const record: Firmware = {
+      productId: m.product,
+      build,
+      version: m.version,
+      state,
+      firmwareType,
+      ...(m.channel ? { channel: m.channel } : {}),
+      files,
+      app: appDescriptor,
+      ...(m.notes ? { notes: m.notes } : {}),
+      source: manifestKey,
+      contentDigest: digest,
+      createdAt: now,
+      ...(state === 'RELEASED' ? { releasedAt: now } : {}),
+    };
+    const written = await catalog.putFirmware(record);
+    const stored = written ? record : ((await catalog.getFirmware(m.product, build, true)) ?? record);
+    return {
+      status: 'accepted',
+      product: m.product,
+      version: m.version,
+      build_number: build,
+      state: stored.state,
+      files: files.map(({ role, name, size, sha256, crc32 }) => ({ role, name, size, sha256, crc32 })),
+      excluded: classes.excluded,
+      duplicate: duplicate || !written,
+    };
+  }
+
+  /**
+   * First upload of a version wins. The same bytes again (a duplicated event, a CI retry) get the
+   * same build number back; different bytes are rejected as `version_exists`.
+   */
+  private async claimVersion(productId: string, version: string, digest: string, source: string) {
+    const { catalog } = this.deps;
+    const existing = await catalog.getVersionLock(productId, version);
+    if (existing) return this.sameBytesOrReject(existing, digest, version);
+    const build = await catalog.allocateBuildNumber(productId);
+    const now = (this.deps.now?.() ?? new Date()).toISOString();
+    if (await catalog.putVersionLock({ productId, version, build, contentDigest: digest, source, createdAt: now })) {
+      return { build, duplicate: false };
+    }
+    // Lost a race with a concurrent delivery of the same (or another) upload; `build` stays a gap.
+    const winner = await catalog.getVersionLock(productId, version);
+    if (!winner) throw new Error(`Version lock ${productId}/${version} vanished`);
+    return this.sameBytesOrReject(winner, digest, version);
+  }
+
+  private sameBytesOrReject(lock: { build: number; contentDigest: string }, digest: string, version: string) {
+    if (lock.contentDigest !== digest) {
+      return reject('version_exists', `Version ${version} already exists as build ${lock.build} with different content`);
+    }
+    return { build: lock.build, duplicate: true };
+  }
+
+  private async scan(prefix: string, role: FileRole, name: string, expectedSha256?: string): Promise<ScannedFile> {
+    const obj = await this.getObject(`${prefix}${name}`);
+    if (!obj) return reject('missing_file', `${name} is listed in manifest.json but was not uploaded`);
+    const d = await digestStream(obj.body, role === 'app' ? 512 : 0);
+    if (d.size === 0) reject('empty_file', `${name} is empty`);
+    if (expectedSha256 && expectedSha256.toLowerCase() !== d.sha256) {
+      reject('sha256_mismatch', `${name}: manifest says sha256 ${expectedSha256.toLowerCase()}, uploaded bytes hash to ${d.sha256}`);
+    }
+    return { role, name, size: d.size, sha256: d.sha256, crc32: d.crc32, head: d.head, ...(obj.etag ? { etag: obj.etag } : {}) };
+  }
+
+  private async getObject(key: string, versionId?: string): Promise<{ body: AsyncIterable<Uint8Array>; etag?: string } | undefined> {
+    try {
+      const r = await this.deps.s3.send(
+        new GetObjectCommand({ Bucket: this.deps.ingestBucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+      );
+      return { body: r.Body as unknown as AsyncIterable<Uint8Array>, ...(r.ETag ? { etag: r.ETag } : {}) };
+    } catch (e) {
+      const name = (e as { name?: string }).name;
+      if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchVersion') return undefined;
+      throw e;
+    }
+  }
+}

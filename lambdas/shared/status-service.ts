@@ -1,0 +1,71 @@
+/**
+ * Records a device's progress/outcome report for any device protocol: the device item is the
+ * de-duplication point (conditional update), and only a first report bumps the deployment's
+ * counter, so retried and duplicated reports are harmless.
+ */
+import type { DeviceReportStatus } from '../core/model';
+import type { ProductConfigCache } from './config-cache';
+import type { CatalogStore } from './store/catalog-store';
+import type { CounterName, DeploymentStore } from './store/deployment-store';
+import type { DeviceStore } from './store/device-store';
+
+export type ReportResult = 'recorded' | 'duplicate' | 'unknown_product' | 'unknown_device' | 'unknown_build';
+
+export interface ReportArgs {
+  readonly deviceId: string;
+  readonly build: number;
+  readonly status: DeviceReportStatus;
+  readonly deploymentId?: string;
+  readonly message?: string;
+}
+
+const COUNTER_FOR: Record<DeviceReportStatus, CounterName> = {
+  downloading: 'downloading',
+  installing: 'installing',
+  success: 'succeeded',
+  failed: 'failed',
+  rolled_back: 'rolledBack',
+};
+
+export interface StatusServiceDeps {
+  readonly config: ProductConfigCache;
+  readonly catalog: CatalogStore;
+  readonly deployments: DeploymentStore;
+  readonly devices: DeviceStore;
+  readonly now?: () => Date;
+}
+
+export class StatusService {
+  constructor(private readonly deps: StatusServiceDeps) {}
+
+  async report(productId: string, args: ReportArgs): Promise<{ result: ReportResult; deploymentId?: string }> {
+    const { config, catalog, deployments, devices } = this.deps;
+    const product = await config.product(productId);
+    if (!product) return { result: 'unknown_product' };
+
+    const known = await config.allDeployments(productId);
+    const version =
+      known.find((d) => d.build === args.build)?.firmware.version ?? (await catalog.getFirmware(productId, args.build))?.version;
+    if (version === undefined) return { result: 'unknown_build' };
+
+    const outcome = await devices.recordReport(productId, args.deviceId, {
+      build: args.build,
+      status: args.status,
+      at: (this.deps.now?.() ?? new Date()).toISOString(),
+      version,
+      ...(args.deploymentId ? { deploymentId: args.deploymentId } : {}),
+      ...(args.message ? { message: args.message } : {}),
+    });
+    if (outcome.kind === 'unknown_device') return { result: 'unknown_device' };
+
+    // Attribution: what the device says, else the offer we recorded for it, else the only active deployment of that build.
+    const lastOffer = outcome.device.lastOffer;
+    const deploymentId =
+      (args.deploymentId && known.some((d) => d.deploymentId === args.deploymentId && d.build === args.build) ? args.deploymentId : undefined) ??
+      (lastOffer?.build === args.build ? lastOffer.deploymentId : undefined) ??
+      known.find((d) => d.build === args.build && d.state === 'active')?.deploymentId;
+    if (outcome.kind === 'duplicate') return { result: 'duplicate', ...(deploymentId ? { deploymentId } : {}) };
+    if (deploymentId) await deployments.increment(productId, deploymentId, COUNTER_FOR[args.status]);
+    return { result: 'recorded', ...(deploymentId ? { deploymentId } : {}) };
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Products, firmware builds and version locks, all in the firmware table under pk = productId:
+ *   sk `#PRODUCT`          product config + `buildCounter` (atomic counter → build numbers)
+ *   sk `FW#<build,10 digits>` one firmware build (query in build order)
+ *   sk `VER#<version>`     version lock: first upload of a version wins (conditional put)
+ */
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Firmware, FirmwareState, Product } from '../../core/model';
+import { decodeCursor, encodeCursor, isConditionalCheckFailed, stripKeys, type Page } from './ddb';
+
+const PRODUCT_SK = '#PRODUCT';
+export const firmwareSk = (build: number): string => `FW#${String(build).padStart(10, '0')}`;
+const versionSk = (version: string): string => `VER#${version}`;
+
+export interface VersionLock {
+  readonly productId: string;
+  readonly version: string;
+  readonly build: number;
+  readonly contentDigest: string;
+  readonly source: string;
+  readonly createdAt: string;
+}
+
+export type ProductInput = Omit<Product, 'createdAt' | 'updatedAt'>;
+
+export class CatalogStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async getProduct(productId: string): Promise<Product | undefined> {
+    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: productId, sk: PRODUCT_SK } }));
+    return r.Item ? stripKeys<Product>(r.Item, 'buildCounter') : undefined;
+  }
+
+  /** Creates or updates a product; keeps createdAt and the build counter. Returns the stored product. */
+  async putProduct(input: ProductInput, now: string): Promise<{ product: Product; created: boolean }> {
+    const fields: Record<string, unknown> = { ...input, updatedAt: now };
+    const names: Record<string, string> = { '#createdAt': 'createdAt' };
+    const values: Record<string, unknown> = { ':now': now };
+    const sets = ['#createdAt = if_not_exists(#createdAt, :now)'];
+    const removes: string[] = [];
+    Object.entries(fields).forEach(([k, v], i) => {
+      if (k === 'productId') return;
+      names[`#f${i}`] = k;
+      if (v === undefined) removes.push(`#f${i}`);
+      else {
+        values[`:f${i}`] = v;
+        sets.push(`#f${i} = :f${i}`);
+      }
+    });
+    names['#productId'] = 'productId';
+    values[':pid'] = input.productId;
+    sets.push('#productId = :pid');
+    const r = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: input.productId, sk: PRODUCT_SK },
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const product = stripKeys<Product>(r.Attributes!, 'buildCounter');
+    return { product, created: product.createdAt === now };
+  }
+
+  /**
+   * Allocates the next build number of a product: an atomic counter, so numbers are strictly
+   * increasing and never handed out twice, even to concurrent ingests. A crash after allocation
+   * leaves a gap, which is allowed.
+   */
+  async allocateBuildNumber(productId: string): Promise<number> {
+    const r = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: productId, sk: PRODUCT_SK },
+        UpdateExpression: 'ADD buildCounter :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(r.Attributes!.buildCounter);
+  }
+
+  async getVersionLock(productId: string, version: string): Promise<VersionLock | undefined> {
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: productId, sk: versionSk(version) }, ConsistentRead: true }),
+    );
+    return r.Item ? stripKeys<VersionLock>(r.Item) : undefined;
+  }
+
+  /** First writer wins. Returns false when the version is already locked. */
+  async putVersionLock(lock: VersionLock): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: lock.productId, sk: versionSk(lock.version), ...lock },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Writes a build once. Returns false when it already exists (duplicate event). */
+  async putFirmware(fw: Firmware): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: fw.productId, sk: firmwareSk(fw.build), ...fw },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  async getFirmware(productId: string, build: number, consistent = false): Promise<Firmware | undefined> {
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: productId, sk: firmwareSk(build) }, ConsistentRead: consistent }),
+    );
+    return r.Item ? stripKeys<Firmware>(r.Item) : undefined;
+  }
+
+  /** Builds of a product, newest first. */
+  async listFirmware(productId: string, opts: { limit?: number; cursor?: string } = {}): Promise<Page<Firmware>> {
+    const r = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :fw)',
+        ExpressionAttributeValues: { ':pk': productId, ':fw': 'FW#' },
+        ScanIndexForward: false,
+        Limit: opts.limit ?? 50,
+        ExclusiveStartKey: decodeCursor(opts.cursor),
+      }),
+    );
+    return { items: (r.Items ?? []).map((i) => stripKeys<Firmware>(i)), cursor: encodeCursor(r.LastEvaluatedKey) };
+  }
+
+  /**
+   * Moves a build between lifecycle states (DRAFT → RELEASED → REVOKED). Conditional on the
+   * current state so concurrent operators cannot skip a step. Returns the updated build, or
+   * undefined when the build does not exist or is not in one of `from`.
+   */
+  async transitionFirmware(
+    productId: string,
+    build: number,
+    from: readonly FirmwareState[],
+    to: FirmwareState,
+    now: string,
+  ): Promise<Firmware | undefined> {
+    const stamp = to === 'RELEASED' ? 'releasedAt' : to === 'REVOKED' ? 'revokedAt' : undefined;
+    const values: Record<string, unknown> = { ':to': to };
+    from.forEach((s, i) => (values[`:from${i}`] = s));
+    if (stamp) values[':now'] = now;
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: productId, sk: firmwareSk(build) },
+          UpdateExpression: `SET #state = :to${stamp ? `, ${stamp} = :now` : ''}`,
+          ConditionExpression: `attribute_exists(pk) AND #state IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return stripKeys<Firmware>(r.Attributes!);
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return undefined;
+      throw e;
+    }
+  }
+}

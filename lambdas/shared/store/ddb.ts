@@ -1,0 +1,33 @@
+/** Small DynamoDB helpers shared by the stores. */
+export const isConditionalCheckFailed = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && (e as { name?: string }).name === 'ConditionalCheckFailedException';
+
+/** Removes the storage-only attributes from an item before it becomes a domain object. */
+export function stripKeys<T>(item: Record<string, unknown>, ...extra: string[]): T {
+  const out: Record<string, unknown> = { ...item };
+  for (const k of ['pk', 'sk', ...extra]) delete out[k];
+  return out as T;
+}
+
+/** DynamoDB sets come back as JS Sets; the domain uses sorted arrays. */
+export const numberSetToArray = (v: unknown): number[] =>
+  v instanceof Set ? [...v].map(Number).sort((a, b) => a - b) : Array.isArray(v) ? v.map(Number) : [];
+
+/** Opaque pagination cursor (base64url of LastEvaluatedKey). */
+export const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+
+export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (!cursor) return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly cursor?: string;
+}

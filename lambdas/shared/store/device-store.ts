@@ -1,0 +1,179 @@
+/**
+ * Devices: one item per device, pk = `<productId>#<deviceId>` so a large fleet spreads over
+ * many partitions. A steady-state check is exactly one GetItem on this table.
+ */
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Device, DeviceReportStatus } from '../../core/model';
+import { decodeCursor, encodeCursor, isConditionalCheckFailed, numberSetToArray, type Page } from './ddb';
+
+export const devicePk = (productId: string, deviceId: string): string => `${productId}#${deviceId}`;
+
+/** Storage-only attributes: report de-duplication keys. */
+const INTERNAL = ['pk', 'outcomes', 'lastReportKey'];
+
+function toDevice(item: Record<string, unknown>): Device {
+  const out: Record<string, unknown> = { ...item };
+  for (const k of INTERNAL) delete out[k];
+  out.failedBuilds = numberSetToArray(item.failedBuilds);
+  return out as unknown as Device;
+}
+
+/** Attributes a check or report may change on a device. */
+export type DevicePatch = Partial<
+  Pick<Device, 'currentVersion' | 'currentBuild' | 'board' | 'chip' | 'hwRevision' | 'channel' | 'active' | 'lastSeen' | 'lastOffer'>
+>;
+
+export interface ReportInput {
+  readonly build: number;
+  readonly status: DeviceReportStatus;
+  readonly at: string;
+  /** Version of `build`, recorded as the device's current version on success. */
+  readonly version?: string;
+  readonly deploymentId?: string;
+  readonly message?: string;
+}
+
+export type ReportOutcome =
+  | { readonly kind: 'recorded'; readonly device: Device }
+  | { readonly kind: 'duplicate'; readonly device: Device }
+  | { readonly kind: 'unknown_device' };
+
+const TERMINAL: ReadonlySet<DeviceReportStatus> = new Set(['success', 'failed', 'rolled_back']);
+
+export class DeviceStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async get(productId: string, deviceId: string, consistent = false): Promise<Device | undefined> {
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: devicePk(productId, deviceId) }, ConsistentRead: consistent }),
+    );
+    return r.Item ? toDevice(r.Item) : undefined;
+  }
+
+  /** Registers a new device; false if it already exists (a concurrent first check won). */
+  async register(device: Device): Promise<boolean> {
+    const { failedBuilds, ...rest } = device;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: devicePk(device.productId, device.deviceId), ...rest, ...(failedBuilds.length ? { failedBuilds: new Set(failedBuilds) } : {}) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Applies a patch to an existing device (undefined values are removed). Returns the new device, or undefined if it does not exist. */
+  async update(productId: string, deviceId: string, patch: DevicePatch): Promise<Device | undefined> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const removes: string[] = [];
+    Object.entries(patch).forEach(([k, v], i) => {
+      names[`#a${i}`] = k;
+      if (v === undefined) removes.push(`#a${i}`);
+      else {
+        values[`:v${i}`] = v;
+        sets.push(`#a${i} = :v${i}`);
+      }
+    });
+    if (!sets.length && !removes.length) return this.get(productId, deviceId);
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: devicePk(productId, deviceId) },
+          UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toDevice(r.Attributes!);
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Records a status report exactly once. Terminal outcomes (success / failed / rolled_back) are
+   * de-duplicated per build with a key set on the item; progress reports are de-duplicated
+   * against the previous report. The condition makes a retried or duplicated report a no-op,
+   * so deployment counters are bumped only for `recorded`.
+   */
+  async recordReport(productId: string, deviceId: string, report: ReportInput): Promise<ReportOutcome> {
+    const key = `${report.build}:${report.status}`;
+    const terminal = TERMINAL.has(report.status);
+    const lastStatus = {
+      build: report.build,
+      status: report.status,
+      at: report.at,
+      ...(report.deploymentId ? { deploymentId: report.deploymentId } : {}),
+      ...(report.message ? { message: report.message } : {}),
+    };
+    const sets = ['lastStatus = :ls', 'lastSeen = :at', 'lastReportKey = :k'];
+    const adds: string[] = [];
+    const values: Record<string, unknown> = { ':ls': lastStatus, ':at': report.at, ':k': key };
+    if (terminal) {
+      adds.push('outcomes :kset');
+      values[':kset'] = new Set([key]);
+    }
+    if (report.status === 'success') {
+      sets.push('currentBuild = :b');
+      values[':b'] = report.build;
+      if (report.version) {
+        sets.push('currentVersion = :v');
+        values[':v'] = report.version;
+      }
+    }
+    if (report.status === 'failed' || report.status === 'rolled_back') {
+      adds.push('failedBuilds :bset');
+      values[':bset'] = new Set([report.build]);
+    }
+    const condition = terminal
+      ? 'attribute_exists(pk) AND (attribute_not_exists(outcomes) OR NOT contains(outcomes, :k))'
+      : 'attribute_exists(pk) AND (attribute_not_exists(lastReportKey) OR lastReportKey <> :k)';
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: devicePk(productId, deviceId) },
+          UpdateExpression: `SET ${sets.join(', ')}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { kind: 'recorded', device: toDevice(r.Attributes!) };
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+      const device = await this.get(productId, deviceId, true);
+      return device ? { kind: 'duplicate', device } : { kind: 'unknown_device' };
+    }
+  }
+
+  /** A product's devices ordered by id (operator listing; GSI, never on a device path). */
+  async listByProduct(productId: string, opts: { limit?: number; cursor?: string } = {}): Promise<Page<Device>> {
+    const r = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'byProduct',
+        KeyConditionExpression: 'productId = :p',
+        ExpressionAttributeValues: { ':p': productId },
+        Limit: opts.limit ?? 50,
+        ExclusiveStartKey: decodeCursor(opts.cursor),
+      }),
+    );
+    return { items: (r.Items ?? []).map(toDevice), cursor: encodeCursor(r.LastEvaluatedKey) };
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Device security modes, per product:
+ * - `open`          the device id is enough;
+ * - `product_key`   one secret per product, baked into the firmware;
+ * - `device_token`  one secret per device, issued by the operator API and shown once.
+ *
+ * Secrets are stored only as SHA-256 hashes (they are 143-bit random strings, so a fast hash
+ * is enough) and compared in constant time.
+ */
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * Device tokens have a fixed length, so `<deviceId><token>` (IoTaaP's download path, which has
+ * no separator) splits unambiguously: the token is always the last TOKEN_LENGTH characters.
+ */
+export const TOKEN_LENGTH = 24;
+export const TOKEN_PATTERN = /^[A-Za-z0-9]{24}$/;
+/** Product keys: a recognisable prefix plus 32 random characters. */
+export const PRODUCT_KEY_PREFIX = 'pk_';
+
+function randomString(length: number): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += ALPHABET[randomInt(ALPHABET.length)];
+  return s;
+}
+
+export const newDeviceToken = (): string => randomString(TOKEN_LENGTH);
+export const newProductKey = (): string => `${PRODUCT_KEY_PREFIX}${randomString(32)}`;
+
+export const hashSecret = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');
+
+/** Constant-time check of a presented secret against a stored hash. */
+export function secretMatches(presented: string | undefined, storedHash: string | undefined): boolean {
+  if (!presented || !storedHash) return false;
+  const a = Buffer.from(hashSecret(presented), 'hex');
+  const b = Buffer.from(storedHash, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Splits IoTaaP's `<device-id><device-token>` path segment. */
+export function splitIdAndToken(segment: string): { deviceId: string; token: string } | undefined {
+  if (segment.length <= TOKEN_LENGTH) return undefined;
+  const token = segment.slice(-TOKEN_LENGTH);
+  if (!TOKEN_PATTERN.test(token)) return undefined;
+  return { deviceId: segment.slice(0, -TOKEN_LENGTH), token };
+}
+
+export type Credential = { readonly productKey?: string; readonly deviceToken?: string };
+
+/**
+ * Whether a request's credential satisfies the product's mode. In `product_key` mode the
+ * device may present the key in whichever field its protocol has; in `device_token` mode the
+ * device's own token is required.
+ */
+export function isAuthorized(
+  mode: 'open' | 'product_key' | 'device_token',
+  presented: string | undefined,
+  hashes: { readonly productKeyHash?: string; readonly deviceTokenHash?: string },
+): boolean {
+  switch (mode) {
+    case 'open':
+      return true;
+    case 'product_key':
+      return secretMatches(presented, hashes.productKeyHash);
+    case 'device_token':
+      return secretMatches(presented, hashes.deviceTokenHash);
+  }
+}

@@ -11,7 +11,7 @@ import type { FileRole } from './model';
 export const MAX_REQUEST_LINE_BYTES = 512;
 
 /** Immutable key of a build's file in the firmware bucket. */
-export const firmwareObjectKey = (productId: string, build: number, role: FileRole | 'ufw'): string =>
+export const firmwareObjectKey = (productId: string, build: number, role: FileRole): string =>
   `${productId}/${build}/${role}.${role === 'ufw' ? 'ufw' : 'bin'}`;
 
 /** Bytes of the HTTP/1.1 request line a device sends to fetch `url`. */

@@ -34,8 +34,8 @@ export interface Product {
 }
 
 export type FirmwareState = 'DRAFT' | 'RELEASED' | 'REVOKED';
-/** `app` is the application image, `ui` the LittleFS/SPIFFS partition image (FireFly). */
-export type FileRole = 'app' | 'ui';
+/** `app`: application image; `ui`: LittleFS/SPIFFS partition image (FireFly); `ufw`: Bluetooth OTA package (Bota). */
+export type FileRole = 'app' | 'ui' | 'ufw';
 
 export interface FirmwareFile {
   readonly role: FileRole;

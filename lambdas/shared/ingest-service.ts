@@ -120,6 +120,7 @@ export class IngestService {
     const offered: { role: FileRole; name: string }[] = [
       { role: 'app', name: classes.app },
       ...(classes.ui ? [{ role: 'ui' as const, name: classes.ui }] : []),
+      ...(classes.ufw ? [{ role: 'ufw' as const, name: classes.ufw }] : []),
     ];
     const scanned: ScannedFile[] = [];
     for (const f of offered) scanned.push(await this.scan(prefix, f.role, f.name, m.files.find((x) => x.name === f.name)?.sha256));

@@ -1,0 +1,92 @@
+/**
+ * The CI `manifest.json` (FireFly-style) and the classification of a release folder's files.
+ * Unknown manifest fields are rejected: a typo in CI must fail loudly, not ship silently.
+ */
+import { z } from 'zod/mini';
+import { DomainError } from './errors';
+import { isValidVersion } from './version';
+
+export const PRODUCT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+export const FILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const IngestManifestSchema = z
+  .strictObject({
+    product: z.string().check(z.regex(PRODUCT_ID_PATTERN, 'must match [a-z0-9][a-z0-9_-]{0,31}')),
+    version: z.string().check(z.refine(isValidVersion, 'must be a semver, calendar or numeric version')),
+    firmware_type: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+    files: z
+      .array(
+        z.strictObject({
+          name: z.string().check(z.regex(FILE_NAME_PATTERN, 'must be a plain file name')),
+          sha256: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'))),
+        }),
+      )
+      .check(
+        z.minLength(1),
+        z.maxLength(16),
+        z.refine((files) => new Set(files.map((f) => f.name)).size === files.length, 'file names must be unique'),
+      ),
+    notes: z.optional(z.string().check(z.maxLength(2000))),
+    channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
+    release: z.optional(z.boolean()),
+  });
+export type IngestManifest = z.infer<typeof IngestManifestSchema>;
+
+export function parseIngestManifest(text: string): IngestManifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new DomainError('invalid', 'invalid_json', 'manifest.json is not valid JSON');
+  }
+  const r = IngestManifestSchema.safeParse(value);
+  if (!r.success) {
+    const detail = r.error.issues
+      .slice(0, 5)
+      .map((i) => {
+        const path = i.path.map(String).join('.') || '(manifest)';
+        const unknown = i.code === 'unrecognized_keys' ? `: unknown field(s) ${(i as { keys?: string[] }).keys?.join(', ')}` : `: ${i.message}`;
+        return `${path}${unknown}`;
+      })
+      .join('; ');
+    throw new DomainError('invalid', 'invalid_manifest', `manifest.json: ${detail}`);
+  }
+  return r.data;
+}
+
+export interface FileClasses {
+  /** The application image (esp32FOTA `app`). */
+  readonly app: string;
+  /** The LittleFS/SPIFFS image (esp32FOTA `ui`). */
+  readonly ui?: string;
+  /** A Bluetooth OTA package, relayed by a phone app (Bota). */
+  readonly ufw?: string;
+  /** Files in the folder that are never offered to devices. */
+  readonly excluded: string[];
+}
+
+const EXCLUDED = (name: string) =>
+  name === 'config.bin' || name === 'manifest.json' || name.endsWith('.bootloader.bin') || name.endsWith('.partitions.bin');
+
+/**
+ * FireFly's rules: `ui.bin` → ui; config.bin, manifest.json, *.bootloader.bin, *.partitions.bin →
+ * never offered; exactly one other *.bin → app; plus at most one *.ufw (Bluetooth package).
+ */
+export function classifyFiles(names: readonly string[]): FileClasses {
+  const excluded: string[] = [];
+  const apps: string[] = [];
+  const ufws: string[] = [];
+  let ui: string | undefined;
+  for (const name of names) {
+    if (EXCLUDED(name)) excluded.push(name);
+    else if (name === 'ui.bin') ui = name;
+    else if (name.endsWith('.ufw')) ufws.push(name);
+    else if (name.endsWith('.bin')) apps.push(name);
+    else throw new DomainError('invalid', 'unsupported_file', `${name} is neither a .bin image, a .ufw package nor manifest.json`);
+  }
+  if (apps.length === 0) throw new DomainError('invalid', 'no_app_image', 'The release has no application image (*.bin)');
+  if (apps.length > 1) throw new DomainError('invalid', 'multiple_app_images', `More than one application image: ${apps.join(', ')}`);
+  if (ufws.length > 1) throw new DomainError('invalid', 'multiple_ufw_packages', `More than one .ufw package: ${ufws.join(', ')}`);
+  return { app: apps[0], ...(ui ? { ui } : {}), ...(ufws[0] ? { ufw: ufws[0] } : {}), excluded };
+}

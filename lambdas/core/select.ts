@@ -1,0 +1,65 @@
+/**
+ * Which build, if any, to offer a device: the rules of the native check, shared by every
+ * protocol adapter. Pure.
+ */
+import { inCohort } from './cohort';
+import type { Chip, Deployment, DeviceHardware } from './model';
+import { isNewerVersion } from './version';
+
+export interface DeviceView {
+  readonly deviceId: string;
+  readonly channel: string;
+  readonly currentBuild?: number;
+  readonly currentVersion?: string;
+  readonly hw: DeviceHardware;
+  readonly failedBuilds: readonly number[];
+}
+
+/** Why nothing is offered, most specific first reached. */
+export type NoOfferReason = 'no_deployment' | 'incompatible' | 'up_to_date' | 'failed_before' | 'not_in_cohort';
+export type Selection = { readonly kind: 'offer'; readonly deployment: Deployment } | { readonly kind: 'none'; readonly reason: NoOfferReason };
+
+const canonicalChip = (s: string) => s.toLowerCase().replace(/[-_\s]/g, '');
+
+/** A device that reports its chip must report the product's chip (`ESP32-S3` == `esp32s3`). */
+export function isCompatible(hw: DeviceHardware, productChip: Chip): boolean {
+  return hw.chip === undefined || canonicalChip(hw.chip) === canonicalChip(productChip);
+}
+
+export function isNewerBuild(d: Deployment, device: Pick<DeviceView, 'currentBuild' | 'currentVersion'>): boolean {
+  return device.currentBuild !== undefined ? d.build > device.currentBuild : isNewerVersion(d.firmware.version, device.currentVersion);
+}
+
+const REASON_ORDER: readonly NoOfferReason[] = ['no_deployment', 'incompatible', 'up_to_date', 'failed_before', 'not_in_cohort'];
+
+/**
+ * Active deployments in the device's channel → compatible → newer than what it runs → not a build
+ * it failed → device in the cohort. Highest build wins; equal builds → oldest deployment.
+ * `order: 'next'` picks the lowest eligible build instead (sequential updates, FireFly).
+ */
+export function selectOffer(input: {
+  device: DeviceView;
+  productChip: Chip;
+  deployments: readonly Deployment[];
+  order?: 'latest' | 'next';
+}): Selection {
+  const { device } = input;
+  let furthest = 0; // index into REASON_ORDER of the furthest filter any deployment reached
+  const eligible: Deployment[] = [];
+  for (const d of input.deployments) {
+    if (d.state !== 'active' || d.channel !== device.channel) continue;
+    furthest = Math.max(furthest, 1);
+    if (!isCompatible(device.hw, input.productChip)) continue;
+    furthest = Math.max(furthest, 2);
+    if (!isNewerBuild(d, device)) continue;
+    furthest = Math.max(furthest, 3);
+    if (device.failedBuilds.includes(d.build)) continue;
+    furthest = Math.max(furthest, 4);
+    if (!inCohort(d.seed, device.deviceId, d.percentage)) continue;
+    eligible.push(d);
+  }
+  if (!eligible.length) return { kind: 'none', reason: REASON_ORDER[furthest] };
+  const dir = input.order === 'next' ? -1 : 1;
+  eligible.sort((a, b) => dir * (b.build - a.build) || a.createdAt.localeCompare(b.createdAt) || a.deploymentId.localeCompare(b.deploymentId));
+  return { kind: 'offer', deployment: eligible[0] };
+}

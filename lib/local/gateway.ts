@@ -1,0 +1,194 @@
+/**
+ * The local API Gateway: turns each HTTP request into an HTTP API payload-v2.0 event for the
+ * function the shared route table names, and the function's result back into HTTP, the way API
+ * Gateway does (so handlers cannot tell laptop from cloud).
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { matchRoute, pathExists, routeKey, type FunctionName, type Route } from '../../lambdas/routes';
+
+export type HttpFunction = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | object>;
+
+export interface GatewayOptions {
+  readonly functions: Partial<Record<FunctionName, HttpFunction>>;
+  readonly host: string;
+  readonly port: number;
+  readonly routes?: readonly Route[];
+  /** Operator (`iam`) routes are open only to these clients (default: loopback). */
+  readonly isTrustedClient?: (remoteAddress: string | undefined) => boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly server: Server;
+  stop(): Promise<void>;
+}
+
+/** API Gateway's payload limit. */
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export const isLoopback = (addr: string | undefined): boolean =>
+  !!addr && (addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
+
+const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript)|[^;]*\+json)/i;
+
+function lambdaContext(fn: string, requestId: string): Context {
+  const deadline = Date.now() + 30_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `local-${fn}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:local-${fn}`,
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/local-${fn}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Builds the HTTP API v2.0 event API Gateway would send for this request. */
+export function toEventV2(
+  req: IncomingMessage,
+  body: Buffer,
+  route: Route,
+  pathParameters: Record<string, string>,
+  requestId: string,
+): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const k = req.rawHeaders[i].toLowerCase();
+    headers[k] = headers[k] !== undefined ? `${headers[k]},${req.rawHeaders[i + 1]}` : req.rawHeaders[i + 1];
+  }
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = query[k] !== undefined ? `${query[k]},${v}` : v;
+  const isText = TEXT_TYPES.test(headers['content-type'] ?? '') || body.length === 0;
+  const cookies = headers.cookie ? headers.cookie.split(';').map((c) => c.trim()) : undefined;
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: routeKey(route),
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: (headers.host ?? 'localhost').split('.')[0],
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: routeKey(route),
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !isText,
+  } as APIGatewayProxyEventV2;
+}
+
+/** Writes a Lambda result the way API Gateway maps it (structured result, or a bare value → 200 JSON). */
+export function writeResult(res: ServerResponse, result: unknown): void {
+  const structured = typeof result === 'object' && result !== null && 'statusCode' in result;
+  if (!structured) {
+    const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    return;
+  }
+  const r = result as APIGatewayProxyStructuredResultV2 & { multiValueHeaders?: Record<string, (string | number | boolean)[]> };
+  const body = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8');
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
+  for (const [k, vs] of Object.entries(r.multiValueHeaders ?? {})) headers[k.toLowerCase()] = vs.map(String);
+  if (r.cookies?.length) headers['set-cookie'] = r.cookies;
+  if (!headers['content-type'] && body.length) headers['content-type'] = 'application/json';
+  headers['content-length'] = String(body.length);
+  res.writeHead(r.statusCode ?? 200, headers).end(body);
+}
+
+const sendJson = (res: ServerResponse, status: number, body: unknown) => writeResult(res, { statusCode: status, body: JSON.stringify(body) });
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_PAYLOAD_BYTES) return 'too_large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const trusted = opts.isTrustedClient ?? isLoopback;
+  const log = opts.log ?? (() => undefined);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    const match = matchRoute(req.method ?? 'GET', path, opts.routes);
+    if (!match) {
+      req.resume();
+      return sendJson(res, pathExists(path, opts.routes) ? 405 : 404, { message: pathExists(path, opts.routes) ? 'Method Not Allowed' : 'Not Found' });
+    }
+    if (match.route.auth === 'iam' && !trusted(req.socket.remoteAddress)) {
+      req.resume();
+      return sendJson(res, 403, { message: 'Forbidden' });
+    }
+    const fn = opts.functions[match.route.fn];
+    if (!fn) return sendJson(res, 404, { message: 'Not Found' });
+    const body = await readBody(req);
+    if (body === 'too_large') return sendJson(res, 413, { message: 'Request Entity Too Large' });
+    const requestId = randomUUID();
+    const started = Date.now();
+    try {
+      const result = await fn(toEventV2(req, body, match.route, match.pathParameters, requestId), lambdaContext(match.route.fn, requestId));
+      writeResult(res, result);
+    } catch (e) {
+      // An unhandled Lambda error is a 500 at API Gateway; our handlers never let one escape.
+      process.stderr.write(`gateway: ${match.route.fn} threw: ${(e as Error).stack ?? e}\n`);
+      sendJson(res, 500, { message: 'Internal Server Error' });
+    }
+    log(`${req.method} ${req.url} → ${res.statusCode} ${match.route.fn} ${Date.now() - started}ms`);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      process.stderr.write(`gateway: ${(e as Error).stack ?? e}\n`);
+      if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

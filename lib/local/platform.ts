@@ -1,0 +1,136 @@
+/**
+ * The local platform: the same handlers as the cloud stack, in one process, against embedded
+ * DynamoDB and S3, a signing edge (the CloudFront twin) and an API Gateway twin.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
+import type { FunctionName } from '../../lambdas/routes';
+import { createS3Client } from '../../lambdas/shared/aws';
+import { ENV } from '../../lambdas/shared/env';
+import { startEdge } from './edge';
+import { startGateway, type HttpFunction } from './gateway';
+import { wireIngestEvents, type IngestEvents, type UploadFunction } from './ingest-events';
+import { generateSigningKeys, loadOrCreateSigningKeys } from './keys';
+import { LOCAL_BUCKETS, LOCAL_TABLE_NAMES, startPeers } from './peers';
+
+export interface PlatformOptions {
+  /** Where state persists (default `OTA_DATA_DIR` or `.ota-local/`). Ignored when `inMemory`. */
+  readonly dataDir?: string;
+  /** Keep everything in memory (tests, demo). */
+  readonly inMemory?: boolean;
+  /** Bind address (default `OTA_HOST` or 127.0.0.1). 0.0.0.0 lets ESP32s on the LAN reach device routes. */
+  readonly host?: string;
+  /** Host name put in URLs handed to devices (default `OTA_PUBLIC_HOST`, else the bind host). */
+  readonly publicHost?: string;
+  readonly apiPort?: number;
+  readonly cdnPort?: number;
+  readonly s3Port?: number;
+  /** Gateway request log off. */
+  readonly quiet?: boolean;
+  /** Replace handlers (tests of the platform itself). */
+  readonly functions?: Partial<Record<FunctionName, HttpFunction>>;
+  readonly upload?: UploadFunction;
+}
+
+export interface LocalPlatform {
+  readonly apiUrl: string;
+  readonly cdnUrl: string;
+  readonly s3Endpoint: string;
+  readonly dynamodbEndpoint: string;
+  readonly dataDir?: string;
+  readonly tableNames: typeof LOCAL_TABLE_NAMES;
+  readonly buckets: typeof LOCAL_BUCKETS;
+  readonly keyPairId: string;
+  readonly publicKeyPem: string;
+  /** An S3 client for the local S3 (what CI would use). */
+  readonly s3: S3Client;
+  readonly ingest: IngestEvents;
+  stop(): Promise<void>;
+}
+
+const envPort = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+
+export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPlatform> {
+  const dataDir = opts.inMemory ? undefined : (opts.dataDir ?? process.env.OTA_DATA_DIR ?? '.ota-local');
+  const host = opts.host ?? process.env.OTA_HOST ?? '127.0.0.1';
+  const publicHost = opts.publicHost ?? process.env.OTA_PUBLIC_HOST;
+  const keys = dataDir ? loadOrCreateSigningKeys(join(dataDir, 'keys')) : generateSigningKeys();
+
+  const peers = await startPeers({ dataDir, host, s3Port: opts.s3Port ?? envPort('OTA_S3_PORT', 4569) });
+  const s3 = createS3Client(peers.s3Endpoint);
+  const stops: (() => Promise<void>)[] = [() => peers.stop()];
+  try {
+    const edge = await startEdge({
+      s3,
+      bucket: LOCAL_BUCKETS.firmware,
+      keyPairId: keys.keyPairId,
+      publicKeyPem: keys.publicKeyPem,
+      host,
+      port: opts.cdnPort ?? envPort('OTA_CDN_PORT', 3001),
+      publicHost,
+    });
+    stops.unshift(() => edge.stop());
+
+    // Handlers read their configuration at module load: set it before loading them.
+    Object.assign(process.env, {
+      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+      [ENV.FIRMWARE_TABLE]: LOCAL_TABLE_NAMES.FIRMWARE_TABLE,
+      [ENV.DEPLOYMENTS_TABLE]: LOCAL_TABLE_NAMES.DEPLOYMENTS_TABLE,
+      [ENV.DEVICES_TABLE]: LOCAL_TABLE_NAMES.DEVICES_TABLE,
+      [ENV.INGEST_BUCKET]: LOCAL_BUCKETS.ingest,
+      [ENV.FIRMWARE_BUCKET]: LOCAL_BUCKETS.firmware,
+      [ENV.CDN_BASE_URL]: edge.baseUrl,
+      [ENV.SIGNING_KEY_PAIR_ID]: keys.keyPairId,
+      [ENV.SIGNING_PRIVATE_KEY_PEM]: keys.privateKeyPem,
+      [ENV.DYNAMODB_ENDPOINT]: peers.dynamodbEndpoint,
+      [ENV.S3_ENDPOINT]: peers.s3Endpoint,
+    });
+    const functions = opts.functions ?? (await loadHandlers());
+    const upload = opts.upload ?? ((await import('../../lambdas/handlers/upload')).handler as UploadFunction);
+
+    const gateway = await startGateway({
+      functions,
+      host,
+      port: opts.apiPort ?? envPort('OTA_PORT', 3000),
+      log: opts.quiet ? undefined : (l) => process.stdout.write(`${l}\n`),
+    });
+    stops.unshift(() => gateway.stop());
+    const ingest = wireIngestEvents({ s3rver: peers.s3rver, bucket: LOCAL_BUCKETS.ingest, suffix: 'manifest.json', upload });
+
+    const apiUrl = publicHost ? gateway.url.replace(/\/\/[^:]+:/, `//${publicHost}:`) : gateway.url;
+    return {
+      apiUrl,
+      cdnUrl: edge.baseUrl,
+      s3Endpoint: peers.s3Endpoint,
+      dynamodbEndpoint: peers.dynamodbEndpoint,
+      ...(dataDir ? { dataDir } : {}),
+      tableNames: LOCAL_TABLE_NAMES,
+      buckets: LOCAL_BUCKETS,
+      keyPairId: keys.keyPairId,
+      publicKeyPem: keys.publicKeyPem,
+      s3,
+      ingest,
+      async stop() {
+        await ingest.idle();
+        for (const stop of stops) await stop();
+        s3.destroy();
+      },
+    };
+  } catch (e) {
+    for (const stop of stops) await stop().catch(() => undefined);
+    s3.destroy();
+    throw e;
+  }
+}
+
+/** Every function of the route table, loaded from lambdas/handlers/<fn>.ts. */
+async function loadHandlers(): Promise<Partial<Record<FunctionName, HttpFunction>>> {
+  const [check, status, admin] = await Promise.all([
+    import('../../lambdas/handlers/check'),
+    import('../../lambdas/handlers/status'),
+    import('../../lambdas/handlers/admin'),
+  ]);
+  return { check: check.handler as HttpFunction, status: status.handler as HttpFunction, admin: admin.handler as HttpFunction };
+}

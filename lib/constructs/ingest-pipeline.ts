@@ -1,0 +1,76 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/env';
+import { FIRMWARE_TABLE } from '../../lambdas/shared/table-schema';
+import type { FirmwareStorage } from './firmware-storage';
+import { OtaFunction } from './ota-function';
+import type { Tables } from './tables';
+
+export interface IngestPipelineProps {
+  readonly tables: Tables;
+  readonly storage: FirmwareStorage;
+  /** How long superseded ingest objects (re-uploads, rejected releases) are kept. @default 90 days */
+  readonly noncurrentVersionRetention?: Duration;
+  /** @default RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * CI's entry point: an ingest bucket whose `manifest.json` objects trigger the upload function,
+ * which validates and records a release. Failed asynchronous invocations (after Lambda's two
+ * retries) land in a dead-letter queue — nothing is lost.
+ */
+export class IngestPipeline extends Construct {
+  public readonly bucket: s3.Bucket;
+  public readonly uploadFunction: OtaFunction;
+  public readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: IngestPipelineProps) {
+    super(scope, id);
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      // Rejected uploads keep their objects; re-uploads keep the superseded versions.
+      versioned: true,
+      lifecycleRules: [{ noncurrentVersionExpiration: props.noncurrentVersionRetention ?? Duration.days(90) }],
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.deadLetterQueue = new sqs.Queue(this, 'UploadDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    this.uploadFunction = new OtaFunction(this, 'UploadFunction', {
+      entry: 'handlers/upload',
+      description: 'Validates and records firmware releases dropped into the ingest bucket',
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
+    });
+    this.uploadFunction
+      .bindBucket(this.bucket, ENV.INGEST_BUCKET, 'readPut') // reads the release, writes result.json
+      .bindBucket(props.storage.bucket, ENV.FIRMWARE_BUCKET, 'put') // copies accepted files, never reads
+      .bindTable(props.tables.firmware, FIRMWARE_TABLE, 'readWrite');
+    this.notifyOnManifest(this.uploadFunction);
+  }
+
+  /**
+   * Wires event + invoke permission + async failure handling together: `manifest.json` objects
+   * created in the ingest bucket invoke `fn`; two retries, then the dead-letter queue.
+   */
+  notifyOnManifest(fn: lambda.IFunction): void {
+    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn), { suffix: 'manifest.json' });
+    new lambda.EventInvokeConfig(this, `${fn.node.id}AsyncConfig`, {
+      function: fn,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
+  }
+}

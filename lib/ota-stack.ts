@@ -1,0 +1,37 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AdminApi } from './constructs/admin-api';
+import { DeviceApi } from './constructs/device-api';
+import { FirmwareStorage, type FirmwareStorageProps } from './constructs/firmware-storage';
+import { IngestPipeline } from './constructs/ingest-pipeline';
+import { Tables } from './constructs/tables';
+
+export interface OtaStackProps extends StackProps {
+  /** Firmware storage and CDN options (HTTP downloads, key rotation). */
+  readonly storage?: FirmwareStorageProps;
+}
+
+/** The whole platform: one construct per concern, composed. */
+export class OtaStack extends Stack {
+  public readonly tables: Tables;
+  public readonly storage: FirmwareStorage;
+  public readonly ingest: IngestPipeline;
+  public readonly deviceApi: DeviceApi;
+  public readonly adminApi: AdminApi;
+
+  constructor(scope: Construct, id: string, props: OtaStackProps = {}) {
+    super(scope, id, props);
+    this.tables = new Tables(this, 'Tables');
+    this.storage = new FirmwareStorage(this, 'FirmwareStorage', props.storage);
+    this.ingest = new IngestPipeline(this, 'Ingest', { tables: this.tables, storage: this.storage });
+    this.deviceApi = new DeviceApi(this, 'DeviceApi', { tables: this.tables, storage: this.storage });
+    this.adminApi = new AdminApi(this, 'AdminApi', { tables: this.tables, ingestBucket: this.ingest.bucket });
+
+    new CfnOutput(this, 'DeviceApiUrl', { value: this.deviceApi.url, description: 'Base URL devices call' });
+    new CfnOutput(this, 'AdminApiUrl', { value: this.adminApi.url, description: 'Operator API (SigV4)' });
+    new CfnOutput(this, 'IngestBucketName', { value: this.ingest.bucket.bucketName, description: 'CI uploads release folders here' });
+    new CfnOutput(this, 'FirmwareBucketName', { value: this.storage.bucket.bucketName });
+    new CfnOutput(this, 'CdnDomainName', { value: this.storage.distribution.distributionDomainName });
+    new CfnOutput(this, 'SigningKeyPairId', { value: this.storage.publicKey.publicKeyId });
+  }
+}

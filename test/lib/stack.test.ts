@@ -1,0 +1,190 @@
+/**
+ * Template tests: the synthesized stack has exactly the routes of the shared route table, the
+ * functions are Node 22 on arm64 with log retention, grants are least privilege, and the CDN,
+ * key group and ingest notification are wired. Bundling runs for real (local esbuild).
+ */
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ROUTES, routeKey } from '../../lambdas/routes';
+import { OtaFunction } from '../../lib/constructs/ota-function';
+import { OtaStack } from '../../lib/ota-stack';
+
+let template: Template;
+let stack: OtaStack;
+beforeAll(() => {
+  const app = new App();
+  stack = new OtaStack(app, 'TestOta', { env: { account: '111111111111', region: 'eu-west-1' } });
+  template = Template.fromStack(stack);
+}, 180_000);
+
+type Resource = { Type: string; Properties: Record<string, any> };
+const resources = (type: string): [string, Resource][] =>
+  Object.entries(template.toJSON().Resources as Record<string, Resource>).filter(([, r]) => r.Type === type);
+const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
+
+/** All IAM actions granted to a function's role, flattened. */
+function actionsOf(fn: { role?: { node: { defaultChild?: unknown } } }): string[] {
+  const roleId = stack.getLogicalId(fn.role!.node.defaultChild as never);
+  return resources('AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
+}
+
+describe('routes', () => {
+  it('creates every route of the route table, and nothing else', () => {
+    const keys = resources('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort();
+    expect(keys).toEqual(ROUTES.map(routeKey).sort());
+  });
+
+  it.each(ROUTES.map((r) => [routeKey(r), r.auth] as const))('expect %s to be %s-authorised', (key, auth) => {
+    const [, route] = resources('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === key)!;
+    expect(route.Properties.AuthorizationType ?? 'NONE').toBe(auth === 'iam' ? 'AWS_IAM' : 'NONE');
+    const apiId = auth === 'iam' ? logicalId(stack.adminApi.api) : logicalId(stack.deviceApi.api);
+    expect(route.Properties.ApiId).toEqual({ Ref: apiId });
+  });
+
+  it('throttles the device API and logs access', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: { Ref: logicalId(stack.deviceApi.api) },
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+});
+
+describe('functions', () => {
+  it('runs every function on nodejs22.x arm64 with an explicit log group that has retention', () => {
+    const ours = new Set(stack.node.findAll().filter((c) => c instanceof OtaFunction).map((c) => logicalId(c)));
+    const fns = resources('AWS::Lambda::Function').filter(([id]) => ours.has(id));
+    expect(fns.length).toBe(ours.size);
+    expect(ours.size).toBeGreaterThanOrEqual(5);
+    for (const [, fn] of fns) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.LoggingConfig?.LogGroup).toBeDefined();
+    }
+    for (const [, lg] of resources('AWS::Logs::LogGroup')) expect(lg.Properties.RetentionInDays).toBeGreaterThan(0);
+  });
+
+  it('gives the check function the signing key, the CDN and its tables, but no bucket or secret writes', () => {
+    const check = stack.deviceApi.functions.check!;
+    const actions = actionsOf(check);
+    expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'dynamodb:GetItem', 'dynamodb:UpdateItem']));
+    expect(actions.some((a) => a.startsWith('s3:'))).toBe(false);
+    expect(actions).not.toContain('secretsmanager:PutSecretValue');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CDN_BASE_URL: Match.anyValue(), SIGNING_KEY_PAIR_ID: Match.anyValue(), SIGNING_KEY_SECRET_ID: Match.anyValue() }) },
+    });
+  });
+
+  it('keeps the status function away from secrets and buckets', () => {
+    const actions = actionsOf(stack.deviceApi.functions.status!);
+    expect(actions.some((a) => a.startsWith('secretsmanager:') || a.startsWith('s3:'))).toBe(false);
+  });
+
+  it('lets the upload function put into the firmware bucket but not read it, and not touch devices', () => {
+    const fn = stack.ingest.uploadFunction;
+    const policies = resources('AWS::IAM::Policy').filter(([, p]) =>
+      (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === stack.getLogicalId(fn.role!.node.defaultChild as never)),
+    );
+    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const firmwareBucketId = logicalId(stack.storage.bucket);
+    const onFirmwareBucket = statements.filter((s) => JSON.stringify(s.Resource).includes(firmwareBucketId)).flatMap((s) => [s.Action].flat());
+    expect(onFirmwareBucket).toContain('s3:PutObject');
+    expect(onFirmwareBucket.some((a) => a.startsWith('s3:GetObject'))).toBe(false);
+    const devicesTableId = logicalId(stack.tables.devices);
+    expect(statements.some((s) => JSON.stringify(s.Resource).includes(devicesTableId))).toBe(false);
+  });
+
+  it('gives the admin function no access to the firmware bucket or the signing key', () => {
+    const roleId = stack.getLogicalId(stack.adminApi.function.role!.node.defaultChild as never);
+    const json = JSON.stringify(resources('AWS::IAM::Policy').filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId)));
+    expect(json).not.toContain(logicalId(stack.storage.bucket));
+    expect(json).not.toContain('secretsmanager');
+  });
+});
+
+describe('downloads', () => {
+  it('trusts exactly one key group holding the generated public key', () => {
+    template.resourceCountIs('AWS::CloudFront::KeyGroup', 1);
+    template.hasResourceProperties('AWS::CloudFront::PublicKey', {
+      PublicKeyConfig: Match.objectLike({ EncodedKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('SigningKeyPair'), 'PublicKeyPem'] } }),
+    });
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({
+          TrustedKeyGroups: [{ Ref: logicalId(stack.storage.keyGroup) }],
+          ViewerProtocolPolicy: 'https-only',
+          AllowedMethods: ['GET', 'HEAD'],
+        }),
+      }),
+    });
+  });
+
+  it('reaches the firmware bucket only through origin access control', () => {
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalId(stack.storage.bucket) },
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject' })]),
+      }),
+    });
+  });
+
+  it('never puts a private key in the template', () => {
+    expect(JSON.stringify(template.toJSON())).not.toContain('PRIVATE KEY');
+  });
+});
+
+describe('ingest', () => {
+  it('invokes the upload function for manifest.json objects only', () => {
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: logicalId(stack.ingest.bucket) },
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: [
+          Match.objectLike({
+            Events: ['s3:ObjectCreated:*'],
+            Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: 'manifest.json' }] } },
+            LambdaFunctionArn: { 'Fn::GetAtt': [logicalId(stack.ingest.uploadFunction), 'Arn'] },
+          }),
+        ],
+      },
+    });
+  });
+
+  it('sends failed asynchronous invocations to an encrypted dead-letter queue after two retries', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack.ingest.deadLetterQueue), 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+  });
+});
+
+describe('buckets', () => {
+  it('block public access, encrypt and enforce TLS on every bucket', () => {
+    const buckets = resources('AWS::S3::Bucket');
+    expect(buckets).toHaveLength(2);
+    for (const [id, b] of buckets) {
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(b.Properties.BucketEncryption).toBeDefined();
+      expect(b.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      const policy = resources('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: id }));
+      expect(JSON.stringify(policy?.[1].Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('keeps tables on-demand with point-in-time recovery', () => {
+    const tables = resources('AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(3);
+    for (const [, t] of tables) {
+      expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+  });
+});

@@ -27,3 +27,13 @@ export async function readResult(s3: S3Client, bucket: string, product: string, 
   const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${product}/${version}/result.json` }));
   return JSON.parse(await r.Body!.transformToString());
 }
+
+/** Uploads a release folder to the local platform, waits for the upload function, and returns result.json. */
+export async function publishRelease(
+  platform: { s3: S3Client; buckets: { ingest: string }; ingest: { idle(): Promise<void> } },
+  r: ReleaseFolder,
+): Promise<any> {
+  await uploadRelease(platform.s3, platform.buckets.ingest, r);
+  await platform.ingest.idle();
+  return readResult(platform.s3, platform.buckets.ingest, r.product, r.version);
+}

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Crc32 } from '../../lambdas/core/checksum';
+import { MAX_REQUEST_LINE_BYTES, requestLineBytes } from '../../lambdas/core/download-url';
 import { buildEspImage } from '../fixtures/esp-image';
 import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
 import { readResult, uploadRelease } from '../support/release';
@@ -50,6 +51,8 @@ it('delivers one firmware from CI upload to a device and back', async () => {
   const offer = check.body;
   expect(offer.url.startsWith(platform.cdnUrl)).toBe(true);
   expect(offer.deployment_id).toBe(dep.body.deployment_id);
+  // ESP-IDF's HTTP client fits `GET <path>?<query> HTTP/1.1` in 512 bytes.
+  expect(requestLineBytes(offer.url)).toBeLessThanOrEqual(MAX_REQUEST_LINE_BYTES);
 
   // 5. It downloads the bytes from the edge (never through the API) and verifies them.
   const download = await fetch(offer.url);

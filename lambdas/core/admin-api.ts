@@ -2,7 +2,7 @@
  * Operator API: request schemas (strict: an operator typo must not be silently ignored) and the
  * snake_case JSON representation of domain objects.
  */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { CHANNEL_PATTERN } from './manifest';
 import { CHIPS, type Deployment, type Device, type Firmware, type Product } from './model';
 

@@ -2,7 +2,7 @@
  * The CI `manifest.json` (FireFly-style) and the classification of a release folder's files.
  * Unknown manifest fields are rejected: a typo in CI must fail loudly, not ship silently.
  */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { DomainError } from './errors';
 import { isValidVersion } from './version';
 

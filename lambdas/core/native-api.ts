@@ -3,7 +3,7 @@
  * `POST /api/v1/ota/status/`. Request schemas and response shapes; no I/O.
  * Devices may send extra fields (newer firmware, other clients): they are ignored, not rejected.
  */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import type { CheckDecision } from './check';
 import { DEVICE_ID_PATTERN } from './device-id';
 import { CHANNEL_PATTERN, PRODUCT_ID_PATTERN } from './manifest';

@@ -4,7 +4,7 @@
  * Lambda retries, and the dead-letter queue keeps what still fails.
  */
 import type { S3Event } from 'aws-lambda';
-import { s3Client } from '../shared/aws';
+import { s3Client } from '../shared/s3';
 import { requireEnv } from '../shared/config';
 import { ENV } from '../shared/env';
 import { IngestService, MANIFEST_NAME } from '../shared/ingest-service';

@@ -27,3 +27,6 @@ export const ENV = {
   S3_ENDPOINT: 'OTA_S3_ENDPOINT',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** The Lambda's region (set by the runtime; defaulted locally). */
+export const awsRegion = (): string => process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';

@@ -5,7 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import type { FunctionName } from '../../lambdas/routes';
-import { createS3Client } from '../../lambdas/shared/aws';
+import { createS3Client } from '../../lambdas/shared/s3';
 import { ENV } from '../../lambdas/shared/env';
 import { startEdge } from './edge';
 import { startGateway, type HttpFunction } from './gateway';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createS3Client } from '../../lambdas/shared/aws';
+import { createS3Client } from '../../lambdas/shared/s3';
 import { buildEspImage } from '../fixtures/esp-image';
 import { httpClient } from '../support/http-client';
 import { readResult, uploadRelease } from '../support/release';

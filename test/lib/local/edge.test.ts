@@ -4,7 +4,7 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { generateKeyPairSync } from 'node:crypto';
-import { createS3Client } from '../../../lambdas/shared/aws';
+import { createS3Client } from '../../../lambdas/shared/s3';
 import { createUrlSigner } from '../../../lambdas/shared/url-signer';
 import { startEdge, type Edge } from '../../../lib/local/edge';
 import { generateSigningKeys } from '../../../lib/local/keys';

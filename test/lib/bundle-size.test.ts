@@ -1,0 +1,40 @@
+/**
+ * Bundle size is cold start. Each handler is bundled the way the CDK bundles it (esbuild, minified,
+ * CJS, node22) and held to a budget, so an import that drags in classic zod, zod's locales or an
+ * SDK client a function does not use fails here rather than in a latency graph.
+ */
+import { buildSync } from 'esbuild';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const bundle = (fn: string) => {
+  const r = buildSync({
+    entryPoints: [join(root, 'lambdas', 'handlers', `${fn}.ts`)],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  // Inputs that contribute bytes (esbuild lists tree-shaken files too, with 0 bytes).
+  const contributing = Object.values(r.metafile!.outputs)[0]!.inputs;
+  return { bytes: r.outputFiles[0]!.contents.length, inputs: Object.keys(contributing).filter((i) => contributing[i]!.bytesInOutput > 0) };
+};
+
+it.each([
+  ['check', 700_000],
+  ['status', 650_000],
+  ['admin', 650_000],
+  ['upload', 850_000],
+])('%s bundles under %d bytes without zod locales or classic zod', (fn, budget) => {
+  const { bytes, inputs } = bundle(fn);
+  expect(inputs.filter((i) => i.includes('zod/v4/locales') || i.includes('zod/v4/classic'))).toEqual([]);
+  expect(bytes).toBeLessThan(budget);
+});
+
+it.each(['check', 'status', 'admin'])('%s does not bundle the S3 client', (fn) => {
+  expect(bundle(fn).inputs.filter((i) => i.includes('client-s3'))).toEqual([]);
+});

@@ -110,6 +110,17 @@ describe('parseEspAppImage', () => {
     expect(parseEspAppImage(img).app.projectName).toBe('next-field');
   });
 
+  it('reads every descriptor field to its full width when it has no NUL', () => {
+    const img = buildEspImage();
+    const fields = { version: [48, 32, 'V'], projectName: [80, 32, 'P'], compileTime: [112, 16, 'T'], compileDate: [128, 16, 'D'], idfVersion: [144, 32, 'I'] } as const;
+    for (const [offset, length, ch] of Object.values(fields)) img.fill(ch, offset, offset + length);
+    img[176] = 0x41; // the byte after idf_ver (app_elf_sha256) must not leak in
+    const app = parseEspAppImage(img).app;
+    for (const [name, [, length, ch]] of Object.entries(fields)) {
+      expect([name, app[name as keyof typeof fields]]).toEqual([name, ch.repeat(length)]);
+    }
+  });
+
   it('decodes UTF-8 project names', () => {
     const img = buildEspImage({ projectName: 'größe-µC' });
     expect(parseEspAppImage(img).app.projectName).toBe('größe-µC');

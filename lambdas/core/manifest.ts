@@ -66,8 +66,14 @@ export interface FileClasses {
   readonly excluded: string[];
 }
 
+/**
+ * FireFly's exclusions, plus the bare names ESP-IDF and Arduino-ESP32 3.x build next to the app
+ * (`bootloader.bin`, `partition-table.bin`, `ota_data_initial.bin`, `*.merged.bin`): none is an
+ * OTA-updatable application, and a CI that uploads its whole build folder must not be rejected.
+ */
+const BARE_EXCLUDED = new Set(['config.bin', 'manifest.json', 'bootloader.bin', 'partitions.bin', 'partition-table.bin', 'ota_data_initial.bin']);
 const EXCLUDED = (name: string) =>
-  name === 'config.bin' || name === 'manifest.json' || name.endsWith('.bootloader.bin') || name.endsWith('.partitions.bin');
+  BARE_EXCLUDED.has(name) || name.endsWith('.bootloader.bin') || name.endsWith('.partitions.bin') || name.endsWith('.merged.bin');
 
 /**
  * FireFly's rules: `ui.bin` → ui; config.bin, manifest.json, *.bootloader.bin, *.partitions.bin →

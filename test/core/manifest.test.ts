@@ -141,6 +141,11 @@ describe('classifyFiles', () => {
     });
   });
 
+  it('excludes the bare names an ESP-IDF or Arduino-ESP32 3.x build folder holds next to the app', () => {
+    const names = ['bootloader.bin', 'partition-table.bin', 'ota_data_initial.bin', 'partitions.bin', 'app.ino.merged.bin', 'app.ino.bin'];
+    expect(classifyFiles(names)).toEqual({ app: 'app.ino.bin', excluded: names.filter((n) => n !== 'app.ino.bin') });
+  });
+
   it('does not treat names that merely resemble the excluded ones as excluded', () => {
     // "my-config.bin" is not "config.bin", and "x.bootloader.bin.bak" is not a .bin at all.
     expect(classifyFiles(['my-config.bin']).app).toBe('my-config.bin');

@@ -4,7 +4,7 @@
  * every device protocol call this and only do I/O around it.
  */
 import { selectOffer, type NoOfferReason } from './select';
-import { DEFAULT_CHANNEL, type Deployment, type Device, type DeviceHardware, type Product } from './model';
+import { DEFAULT_CHANNEL, OPEN_ASSIGNMENT_STATES, type Deployment, type Device, type DeviceHardware, type OfferedBuild, type Product } from './model';
 
 /** What a device told us in a check, already validated and normalised. */
 export interface CheckInput {
@@ -13,12 +13,22 @@ export interface CheckInput {
   readonly build?: number;
   readonly hw: DeviceHardware;
   readonly channel?: string;
+  /** Further facts the device reports about itself (Cheeko: flash size, chip model…). */
+  readonly info?: Readonly<Record<string, string | number>>;
+}
+
+/** What is offered: a deployment's build, or the build an operator assigned to this device. */
+export interface Offer {
+  readonly build: number;
+  readonly firmware: OfferedBuild;
+  readonly deploymentId?: string;
+  readonly assignmentId?: string;
 }
 
 export type CheckStatus = 'update_available' | 'no_update' | 'inactive' | 'unknown_product' | 'unknown_device';
 
 export type CheckDecision =
-  | { readonly status: 'update_available'; readonly deployment: Deployment; readonly firstOffer: boolean }
+  | { readonly status: 'update_available'; readonly offer: Offer; readonly firstOffer: boolean }
   | { readonly status: 'no_update'; readonly reason: NoOfferReason }
   | { readonly status: 'inactive' | 'unknown_product' | 'unknown_device' };
 
@@ -30,6 +40,18 @@ export type DeviceWrite =
 export interface CheckPlan {
   readonly decision: CheckDecision;
   readonly write: DeviceWrite;
+  /** The device's assignment moves: `delivered` when first handed out, `applied` once the device runs it. */
+  readonly assignment?: { readonly assignmentId: string; readonly to: 'delivered' | 'applied' };
+}
+
+function assignmentTransition(device: Device | undefined, decision: CheckDecision, currentBuild?: number, currentVersion?: string): CheckPlan['assignment'] {
+  const a = device?.assignment;
+  if (!a || !OPEN_ASSIGNMENT_STATES.includes(a.state)) return undefined;
+  if (currentBuild === a.build || currentVersion === a.firmware.version) return { assignmentId: a.assignmentId, to: 'applied' };
+  if (a.state === 'pending' && decision.status === 'update_available' && decision.offer.assignmentId === a.assignmentId) {
+    return { assignmentId: a.assignmentId, to: 'delivered' };
+  }
+  return undefined;
 }
 
 export interface PlanCheckArgs {
@@ -40,6 +62,20 @@ export interface PlanCheckArgs {
   readonly now: Date;
   /** A known, unchanged device's lastSeen is rewritten only when older than this. */
   readonly lastSeenWriteIntervalMs: number;
+  /** `next`: the lowest eligible build (sequential updates, FireFly); default the highest. */
+  readonly order?: 'latest' | 'next';
+}
+
+/**
+ * An open assignment wins over deployments until the device runs its build (then it is
+ * `applied`), unless the device already failed that build.
+ */
+function assignedOffer(device: Device | undefined, currentBuild: number | undefined, currentVersion: string | undefined): Offer | undefined {
+  const a = device?.assignment;
+  if (!a || !OPEN_ASSIGNMENT_STATES.includes(a.state)) return undefined;
+  if (currentBuild === a.build || currentVersion === a.firmware.version) return undefined;
+  if (device!.failedBuilds.includes(a.build)) return undefined;
+  return { build: a.build, firmware: a.firmware, assignmentId: a.assignmentId };
 }
 
 /**
@@ -70,25 +106,30 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
   if (!device && !product.autoRegister) return { decision: { status: 'unknown_device' }, write: { kind: 'none' } };
   if (device && !device.active) return { decision: { status: 'inactive' }, write: { kind: 'none' } };
 
-  const selection = selectOffer({
-    device: { deviceId: input.deviceId, channel, currentBuild, currentVersion, hw, failedBuilds: device?.failedBuilds ?? [] },
-    productChip: product.chip,
-    deployments,
-  });
+  const assigned = assignedOffer(device, currentBuild, currentVersion);
+  const selection = assigned
+    ? undefined
+    : selectOffer({
+        device: { deviceId: input.deviceId, channel, currentBuild, currentVersion, hw, failedBuilds: device?.failedBuilds ?? [] },
+        productChip: product.chip,
+        deployments,
+        order: args.order,
+      });
 
-  const decision: CheckDecision =
-    selection.kind === 'offer'
-      ? {
-          status: 'update_available',
-          deployment: selection.deployment,
-          firstOffer:
-            device?.lastOffer?.deploymentId !== selection.deployment.deploymentId || device?.lastOffer?.build !== selection.deployment.build,
-        }
-      : { status: 'no_update', reason: selection.reason };
+  let decision: CheckDecision;
+  if (assigned) decision = { status: 'update_available', offer: assigned, firstOffer: device?.assignment?.state === 'pending' };
+  else if (selection!.kind === 'offer') {
+    const d = selection!.deployment;
+    decision = {
+      status: 'update_available',
+      offer: { build: d.build, firmware: d.firmware, deploymentId: d.deploymentId },
+      firstOffer: device?.lastOffer?.deploymentId !== d.deploymentId || device?.lastOffer?.build !== d.build,
+    };
+  } else decision = { status: 'no_update', reason: selection!.reason };
 
   const lastOffer =
-    decision.status === 'update_available' && decision.firstOffer
-      ? { build: decision.deployment.build, deploymentId: decision.deployment.deploymentId, at: nowIso }
+    decision.status === 'update_available' && decision.firstOffer && decision.offer.deploymentId
+      ? { build: decision.offer.build, deploymentId: decision.offer.deploymentId, at: nowIso }
       : device?.lastOffer;
 
   if (!device) {
@@ -106,6 +147,9 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
       lastSeen: nowIso,
       failedBuilds: [],
       ...(lastOffer ? { lastOffer } : {}),
+      ...(input.info ? { info: input.info } : {}),
+      // IoTaaP devices are addressed by id alone: index them (sparse GSI).
+      ...(product.protocols?.iotaap ? { globalId: input.deviceId } : {}),
     };
     return { decision, write: { kind: 'register', device: registered } };
   }
@@ -122,8 +166,10 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
   setIfChanged('hwRevision', hw.revision);
   setIfChanged('channel', channel);
   if (lastOffer !== device.lastOffer) patch.lastOffer = lastOffer;
+  if (input.info && JSON.stringify(input.info) !== JSON.stringify(device.info ?? null)) patch.info = input.info;
   const stale = now.getTime() - Date.parse(device.lastSeen) >= args.lastSeenWriteIntervalMs;
-  if (Object.keys(patch).length === 0 && !stale) return { decision, write: { kind: 'none' } };
+  const assignment = assignmentTransition(device, decision, currentBuild, currentVersion);
+  if (Object.keys(patch).length === 0 && !stale) return { decision, write: { kind: 'none' }, ...(assignment ? { assignment } : {}) };
   patch.lastSeen = nowIso;
-  return { decision, write: { kind: 'update', patch: patch as Partial<Device> } };
+  return { decision, write: { kind: 'update', patch: patch as Partial<Device> }, ...(assignment ? { assignment } : {}) };
 }

@@ -1,7 +1,7 @@
 /** Creating deployments: pure rules (what may be deployed, what the deployment carries). */
 import { randomBytes } from 'node:crypto';
 import { DomainError } from './errors';
-import { DEFAULT_CHANNEL, type Deployment, type Firmware } from './model';
+import { DEFAULT_CHANNEL, offeredBuild, type Deployment, type Firmware } from './model';
 
 /** Sortable, short deployment id: `dep_` + base36 time + random. */
 export const newDeploymentId = (nowMs: number = Date.now()): string =>
@@ -33,7 +33,7 @@ export function newDeployment(args: NewDeploymentArgs): Deployment {
     percentage: args.percentage,
     seed: args.seed ?? newSeed(),
     state: 'active',
-    firmware: { build: fw.build, version: fw.version, firmwareType: fw.firmwareType, files: fw.files },
+    firmware: offeredBuild(fw),
     counts: { offered: 0, downloading: 0, installing: 0, succeeded: 0, failed: 0, rolledBack: 0 },
     createdAt: args.now,
     updatedAt: args.now,

@@ -4,10 +4,12 @@
  */
 import * as z from 'zod/mini';
 import { DomainError } from './errors';
+import { DEVICE_ID_PATTERN } from './device-id';
 import { isValidVersion } from './version';
 
 export const PRODUCT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+export const BOARD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 export const FILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const IngestManifestSchema = z
@@ -30,6 +32,12 @@ export const IngestManifestSchema = z
     notes: z.optional(z.string().check(z.maxLength(2000))),
     channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
     release: z.optional(z.boolean()),
+    /** Board types the build is for (Cheeko `board`, Bota `model`); absent = every board of the chip. */
+    boards: z.optional(z.array(z.string().check(z.regex(BOARD_PATTERN, 'must be a board name'))).check(z.minLength(1), z.maxLength(32))),
+    /** Install without asking the user (Cheeko `force`). */
+    force: z.optional(z.boolean()),
+    /** Assign the build to these devices once accepted (implies release); used by the IoTaaP upload route. */
+    assign_to: z.optional(z.array(z.string().check(z.regex(DEVICE_ID_PATTERN))).check(z.minLength(1), z.maxLength(100))),
   });
 export type IngestManifest = z.infer<typeof IngestManifestSchema>;
 

@@ -27,10 +27,26 @@ export interface Product {
   /** Unknown devices register themselves on first check. */
   readonly autoRegister: boolean;
   readonly securityMode: SecurityMode;
+  /** SHA-256 of the product key (`product_key` mode). Never the key itself. */
+  readonly productKeyHash?: string;
+  /** The key before the last rotation, still accepted until retired, so a fleet can be re-keyed gradually. */
+  readonly previousProductKeyHash?: string;
   /** Base poll interval handed to devices (seconds, before jitter). */
   readonly pollIntervalS: number;
+  /** How the seed protocols that carry no product id find this product. */
+  readonly protocols?: ProductProtocols;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/** Protocol bindings of a product (each is also a unique alias item, see CatalogStore). */
+export interface ProductProtocols {
+  /** FireFly / esp32FOTA: `GET /ota/{class}/{product_hex}`; hex matched case-insensitively. */
+  readonly firefly?: { readonly productClass: string; readonly productHex: string };
+  /** Cheeko `/toy/ota/`: requests whose body `application` equals this; `default` also takes requests without one. */
+  readonly cheeko?: { readonly application: string; readonly default?: boolean };
+  /** IoTaaP: device ids are global (`/v1/ota/device/latest/{device-id}`); devices of this product are findable by id alone. */
+  readonly iotaap?: boolean;
 }
 
 export type FirmwareState = 'DRAFT' | 'RELEASED' | 'REVOKED';
@@ -71,6 +87,12 @@ export interface Firmware {
   readonly files: readonly FirmwareFile[];
   readonly app: AppDescriptor;
   readonly notes?: string;
+  /** Board types this build is for (empty/absent: any board of the product's chip). */
+  readonly boards?: readonly string[];
+  /** Install without asking (Cheeko `force`). */
+  readonly force?: boolean;
+  /** SHA-256 the image carries appended (what Arduino's `x-ESP32-sketch-sha256` reports), when present. */
+  readonly imageHash?: string;
   /** Ingest object key of the manifest that produced this build. */
   readonly source: string;
   /** Digest over the accepted files (name + sha256), for idempotent re-ingest. */
@@ -98,7 +120,38 @@ export interface OfferedBuild {
   readonly version: string;
   readonly firmwareType: string;
   readonly files: readonly FirmwareFile[];
+  readonly boards?: readonly string[];
+  readonly force?: boolean;
+  readonly notes?: string;
+  readonly imageHash?: string;
 }
+
+/** Copies what a device offer needs from a firmware record (deployments and assignments carry it). */
+export const offeredBuild = (f: Firmware): OfferedBuild => ({
+  build: f.build,
+  version: f.version,
+  firmwareType: f.firmwareType,
+  files: f.files,
+  ...(f.boards?.length ? { boards: f.boards } : {}),
+  ...(f.force ? { force: true } : {}),
+  ...(f.notes ? { notes: f.notes } : {}),
+  ...(f.imageHash ? { imageHash: f.imageHash } : {}),
+});
+
+export type AssignmentState = 'pending' | 'delivered' | 'applied' | 'failed';
+
+/** One build assigned by an operator to one device (Bota). Takes precedence over deployments. */
+export interface Assignment {
+  /** Unique per assignment, so a state change cannot land on a replacement. */
+  readonly assignmentId: string;
+  readonly build: number;
+  readonly state: AssignmentState;
+  readonly firmware: OfferedBuild;
+  readonly assignedAt: string;
+  readonly updatedAt: string;
+}
+
+export const OPEN_ASSIGNMENT_STATES: readonly AssignmentState[] = ['pending', 'delivered'];
 
 export interface Deployment {
   readonly productId: string;
@@ -154,6 +207,15 @@ export interface Device {
   /** Builds this device reported `failed` or `rolled_back`: never offered again. */
   readonly failedBuilds: readonly number[];
   readonly lastOffer?: { readonly build: number; readonly deploymentId: string; readonly at: string };
+  /** SHA-256 of the device's token (`device_token` mode, IoTaaP downloads). */
+  readonly tokenHash?: string;
+  readonly assignment?: Assignment;
+  /** Set only for devices of IoTaaP-bound products: the sparse index that finds a device by id alone. */
+  readonly globalId?: string;
+  /** What the device says about itself beyond board/chip (Cheeko: flash size, chip model, application). */
+  readonly info?: Readonly<Record<string, string | number>>;
+  /** Whether the device installs offers by itself (Cheeko `autoUpdate`; default true). */
+  readonly autoUpdate?: boolean;
 }
 
 export const DEFAULT_CHANNEL = 'stable';

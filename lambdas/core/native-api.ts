@@ -45,6 +45,8 @@ export interface SignedOffer {
   readonly appUrl: string;
   readonly ui?: FirmwareFile;
   readonly uiUrl?: string;
+  readonly ufw?: FirmwareFile;
+  readonly ufwUrl?: string;
 }
 
 export interface NativeCheckResponse {
@@ -61,6 +63,7 @@ export interface NativeCheckResponse {
   readonly crc32?: string;
   readonly checksum?: string;
   readonly deployment_id?: string;
+  readonly assignment_id?: string;
   readonly firmware_type?: string;
   readonly ui?: { readonly url: string; readonly size: number; readonly sha256: string; readonly crc32: string };
 }
@@ -70,7 +73,7 @@ export function nativeCheckResponse(decision: CheckDecision, nextCheckS: number,
     const status = decision.status === 'update_available' ? 'no_update' : decision.status;
     return { status, update_available: false, update: false, next_check_s: nextCheckS };
   }
-  const d = decision.deployment;
+  const d = decision.offer;
   return {
     status: 'update_available',
     update_available: true,
@@ -83,7 +86,8 @@ export function nativeCheckResponse(decision: CheckDecision, nextCheckS: number,
     sha256: offer.app.sha256,
     crc32: offer.app.crc32,
     checksum: `sha256:${offer.app.sha256}`,
-    deployment_id: d.deploymentId,
+    ...(d.deploymentId ? { deployment_id: d.deploymentId } : {}),
+    ...(d.assignmentId ? { assignment_id: d.assignmentId } : {}),
     firmware_type: d.firmware.firmwareType,
     ...(offer.ui && offer.uiUrl ? { ui: { url: offer.uiUrl, size: offer.ui.size, sha256: offer.ui.sha256, crc32: offer.ui.crc32 } } : {}),
   };

@@ -21,9 +21,15 @@ export type Selection = { readonly kind: 'offer'; readonly deployment: Deploymen
 
 const canonicalChip = (s: string) => s.toLowerCase().replace(/[-_\s]/g, '');
 
-/** A device that reports its chip must report the product's chip (`ESP32-S3` == `esp32s3`). */
-export function isCompatible(hw: DeviceHardware, productChip: Chip): boolean {
-  return hw.chip === undefined || canonicalChip(hw.chip) === canonicalChip(productChip);
+/**
+ * A device that reports its chip must report the product's chip (`ESP32-S3` == `esp32s3`); a
+ * build made for certain boards goes only to devices that report one of them.
+ */
+export function isCompatible(hw: DeviceHardware, productChip: Chip, boards?: readonly string[]): boolean {
+  if (hw.chip !== undefined && canonicalChip(hw.chip) !== canonicalChip(productChip)) return false;
+  if (!boards?.length || hw.board === undefined) return true;
+  const board = hw.board.toLowerCase();
+  return boards.some((b) => b.toLowerCase() === board);
 }
 
 export function isNewerBuild(d: Deployment, device: Pick<DeviceView, 'currentBuild' | 'currentVersion'>): boolean {
@@ -49,7 +55,7 @@ export function selectOffer(input: {
   for (const d of input.deployments) {
     if (d.state !== 'active' || d.channel !== device.channel) continue;
     furthest = Math.max(furthest, 1);
-    if (!isCompatible(device.hw, input.productChip)) continue;
+    if (!isCompatible(device.hw, input.productChip, d.firmware.boards)) continue;
     furthest = Math.max(furthest, 2);
     if (!isNewerBuild(d, device)) continue;
     furthest = Math.max(furthest, 3);

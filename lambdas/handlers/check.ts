@@ -34,7 +34,7 @@ export const handler = httpHandler(logger, async (event) => {
   const d = result.decision;
   logger.info('check', {
     status: d.status,
-    ...(d.status === 'update_available' ? { deploymentId: d.deployment.deploymentId, build: d.deployment.build } : {}),
+    ...(d.status === 'update_available' ? { deploymentId: d.offer.deploymentId, assignmentId: d.offer.assignmentId, build: d.offer.build } : {}),
     ...(d.status === 'no_update' ? { reason: d.reason } : {}),
   });
   return json(200, nativeCheckResponse(d, result.nextCheckS, result.offer));

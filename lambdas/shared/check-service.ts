@@ -3,7 +3,7 @@
  * pure `planCheck`, then only the writes the plan asks for. Steady state = 1 GetItem, 0 writes.
  */
 import { planCheck, type CheckDecision, type CheckInput } from '../core/check';
-import type { Deployment, Product } from '../core/model';
+import type { Deployment, Device, OfferedBuild, Product } from '../core/model';
 import type { SignedOffer } from '../core/native-api';
 import { nextCheckSeconds } from '../core/poll';
 import type { ProductConfigCache } from './config-cache';
@@ -16,6 +16,8 @@ export const UNKNOWN_PRODUCT_POLL_S = 3600;
 
 export interface CheckResult {
   readonly product?: Product;
+  /** The device as read before this check (undefined: new or unknown). */
+  readonly device?: Device;
   readonly decision: CheckDecision;
   readonly offer?: SignedOffer;
   readonly nextCheckS: number;
@@ -56,22 +58,30 @@ export class CheckService {
     const { write, decision } = current;
     if (write.kind === 'register') await devices.register(write.device); // false = a concurrent first check registered it
     if (write.kind === 'update') await devices.update(productId, input.deviceId, write.patch);
+    if (current.assignment) {
+      const { assignmentId, to } = current.assignment;
+      await devices.transitionAssignment(productId, input.deviceId, assignmentId, to === 'applied' ? ['pending', 'delivered'] : ['pending'], to, now.toISOString());
+    }
 
     const nextCheckS = nextCheckSeconds(product.pollIntervalS);
-    if (decision.status !== 'update_available') return { product, decision, nextCheckS };
-    return { product, decision, offer: await this.sign(decision.deployment), nextCheckS };
+    if (decision.status !== 'update_available') return { product, device, decision, nextCheckS };
+    return { product, device, decision, offer: await signOffer(this.deps.signer, decision.offer.firmware), nextCheckS };
   }
 
-  /** Counts the offer and proves the deployment is still active at this instant. */
+  /** Counts a deployment offer and proves the deployment is still active at this instant (assignments need neither). */
   private claimOffer(productId: string, decision: Extract<CheckDecision, { status: 'update_available' }>): Promise<boolean> {
-    return this.deps.deployments.recordOffer(productId, decision.deployment.deploymentId, decision.firstOffer ? 1 : 0);
+    const { deploymentId } = decision.offer;
+    if (!deploymentId) return Promise.resolve(true);
+    return this.deps.deployments.recordOffer(productId, deploymentId, decision.firstOffer ? 1 : 0);
   }
+}
 
-  private async sign(deployment: Deployment): Promise<SignedOffer> {
-    const app = deployment.firmware.files.find((f) => f.role === 'app');
-    if (!app) throw new Error(`Deployment ${deployment.deploymentId} has no app image`);
-    const ui = deployment.firmware.files.find((f) => f.role === 'ui');
-    const [appUrl, uiUrl] = await Promise.all([this.deps.signer.sign(app.key), ui ? this.deps.signer.sign(ui.key) : undefined]);
-    return { app, appUrl, ...(ui && uiUrl ? { ui, uiUrl } : {}) };
-  }
+/** Signed CDN URLs for a build's app image and, when present, its ui image and ufw package. */
+export async function signOffer(signer: UrlSigner, firmware: OfferedBuild): Promise<SignedOffer> {
+  const app = firmware.files.find((f) => f.role === 'app');
+  if (!app) throw new Error(`Build ${firmware.build} has no app image`);
+  const ui = firmware.files.find((f) => f.role === 'ui');
+  const ufw = firmware.files.find((f) => f.role === 'ufw');
+  const [appUrl, uiUrl, ufwUrl] = await Promise.all([signer.sign(app.key), ui && signer.sign(ui.key), ufw && signer.sign(ufw.key)]);
+  return { app, appUrl, ...(ui && uiUrl ? { ui, uiUrl } : {}), ...(ufw && ufwUrl ? { ufw, ufwUrl } : {}) };
 }

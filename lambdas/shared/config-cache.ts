@@ -4,7 +4,7 @@
  * seconds. Offers re-check the deployment's state with a conditional write, so a pause is
  * honoured at once regardless of this cache.
  */
-import type { Deployment, Product } from '../core/model';
+import type { Deployment, Firmware, Product } from '../core/model';
 import type { CatalogStore } from './store/catalog-store';
 import type { DeploymentStore } from './store/deployment-store';
 
@@ -41,6 +41,9 @@ export function invalidateProductConfig(productId?: string): void {
 export class ProductConfigCache {
   private readonly products: TtlCache<Product | undefined>;
   private readonly deployments: TtlCache<Deployment[]>;
+  private readonly aliases: TtlCache<string | undefined>;
+  private readonly released: TtlCache<Firmware[]>;
+  private readonly byVersion: TtlCache<Firmware | undefined>;
 
   constructor(
     private readonly catalog: CatalogStore,
@@ -50,6 +53,9 @@ export class ProductConfigCache {
   ) {
     this.products = new TtlCache(ttlMs, now);
     this.deployments = new TtlCache(ttlMs, now);
+    this.aliases = new TtlCache(ttlMs, now);
+    this.released = new TtlCache(ttlMs, now);
+    this.byVersion = new TtlCache(ttlMs, now);
     live.add(this);
   }
 
@@ -63,8 +69,27 @@ export class ProductConfigCache {
     return this.deployments.get(productId, () => this.deploymentStore.list(productId));
   }
 
+  /** Product bound to a protocol alias (`firefly#<class>#<hex>`, `cheeko#<app>`…); unknown ones are cached too. */
+  productByAlias(alias: string): Promise<Product | undefined> {
+    return this.aliases.get(alias, () => this.catalog.resolveAlias(alias)).then((id) => (id ? this.product(id) : undefined));
+  }
+
+  /** RELEASED builds of a product, oldest first (FireFly, Cheeko status, Bota release lookups). */
+  releasedFirmware(productId: string): Promise<Firmware[]> {
+    return this.released.get(productId, () => this.catalog.listFirmwareInStates(productId, ['RELEASED']));
+  }
+
+  /** The build of a version, any state (FireFly's "is the current version revoked?"). */
+  firmwareByVersion(productId: string, version: string): Promise<Firmware | undefined> {
+    return this.byVersion.get(`${productId}\n${version}`, () => this.catalog.getFirmwareByVersion(productId, version));
+  }
+
   invalidate(productId?: string): void {
     this.products.invalidate(productId);
     this.deployments.invalidate(productId);
+    this.released.invalidate(productId);
+    // Aliases and version lookups are keyed differently: drop them all (operator changes are rare).
+    this.aliases.invalidate();
+    this.byVersion.invalidate();
   }
 }

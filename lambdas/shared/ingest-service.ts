@@ -31,6 +31,8 @@ export type IngestResult =
       readonly state: Firmware['state'];
       readonly files: readonly { role: FileRole; name: string; size: number; sha256: string; crc32: string }[];
       readonly excluded: readonly string[];
+      /** Devices the build was assigned to (manifest `assign_to`). */
+      readonly assigned_to?: readonly string[];
       readonly duplicate: boolean;
     }
   | { readonly status: 'rejected'; readonly code: string; readonly reason: string; readonly product?: string; readonly version?: string };
@@ -41,6 +43,8 @@ export interface IngestServiceDeps {
   readonly ingestBucket: string;
   readonly firmwareBucket: string;
   readonly logger: Logger;
+  /** Assigns an accepted build to devices named in `assign_to` (IoTaaP uploads); absent = such manifests are rejected. */
+  readonly assign?: (fw: Firmware, deviceIds: readonly string[]) => Promise<string[]>;
   readonly now?: () => Date;
 }
 
@@ -56,6 +60,7 @@ interface ScannedFile {
   readonly crc32: string;
   readonly etag?: string;
   readonly head: Uint8Array;
+  readonly tail: Uint8Array;
 }
 
 export class IngestService {
@@ -113,6 +118,7 @@ export class IngestService {
     }
     const product = await catalog.getProduct(m.product);
     if (!product) return reject('unknown_product', `Product ${m.product} does not exist; create it first`);
+    if (m.assign_to && !this.deps.assign) reject('assignments_unavailable', 'This pipeline cannot assign builds to devices');
     const firmwareType = m.firmware_type ?? product.firmwareType;
     if (!firmwareType) return reject('missing_firmware_type', 'manifest has no firmware_type and the product has no default');
 
@@ -152,7 +158,9 @@ export class IngestService {
     }
 
     const appDescriptor: AppDescriptor = image.app;
-    const state = m.release ? 'RELEASED' : 'DRAFT';
+    // esptool appends the image SHA-256 when header byte 23 is set: what a running sketch reports as its hash.
+    const imageHash = image.hashAppended && app.tail.length === 32 ? Buffer.from(app.tail).toString('hex') : undefined;
+    const state = m.release || m.assign_to ? 'RELEASED' : 'DRAFT';
     const now = (this.deps.now?.() ?? new Date()).toISOString();
     const record: Firmware = {
       productId: m.product,
@@ -164,6 +172,9 @@ export class IngestService {
       files,
       app: appDescriptor,
       ...(m.notes ? { notes: m.notes } : {}),
+      ...(m.boards ? { boards: m.boards } : {}),
+      ...(m.force ? { force: true } : {}),
+      ...(imageHash ? { imageHash } : {}),
       source: manifestKey,
       contentDigest: digest,
       createdAt: now,
@@ -171,6 +182,8 @@ export class IngestService {
     };
     const written = await catalog.putFirmware(record);
     const stored = written ? record : ((await catalog.getFirmware(m.product, build, true)) ?? record);
+    // Re-running for a duplicate event re-assigns idempotently (same build → same open assignment kept).
+    const assigned = m.assign_to ? await this.deps.assign!(stored, m.assign_to) : undefined;
     return {
       status: 'accepted',
       product: m.product,
@@ -179,6 +192,7 @@ export class IngestService {
       state: stored.state,
       files: files.map(({ role, name, size, sha256, crc32 }) => ({ role, name, size, sha256, crc32 })),
       excluded: classes.excluded,
+      ...(assigned ? { assigned_to: assigned } : {}),
       duplicate: duplicate || !written,
     };
   }
@@ -217,7 +231,7 @@ export class IngestService {
     if (expectedSha256 && expectedSha256.toLowerCase() !== d.sha256) {
       reject('sha256_mismatch', `${name}: manifest says sha256 ${expectedSha256.toLowerCase()}, uploaded bytes hash to ${d.sha256}`);
     }
-    return { role, name, size: d.size, sha256: d.sha256, crc32: d.crc32, head: d.head, ...(obj.etag ? { etag: obj.etag } : {}) };
+    return { role, name, size: d.size, sha256: d.sha256, crc32: d.crc32, head: d.head, tail: d.tail, ...(obj.etag ? { etag: obj.etag } : {}) };
   }
 
   private async getObject(key: string, versionId?: string): Promise<{ body: AsyncIterable<Uint8Array>; etag?: string } | undefined> {

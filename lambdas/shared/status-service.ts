@@ -65,6 +65,12 @@ export class StatusService {
       (lastOffer?.build === args.build ? lastOffer.deploymentId : undefined) ??
       known.find((d) => d.build === args.build && d.state === 'active')?.deploymentId;
     if (outcome.kind === 'duplicate') return { result: 'duplicate', ...(deploymentId ? { deploymentId } : {}) };
+    // An operator assignment of this build follows the device's outcome.
+    const a = outcome.device.assignment;
+    const to = args.status === 'success' ? 'applied' : args.status === 'failed' || args.status === 'rolled_back' ? 'failed' : undefined;
+    if (a && to && a.build === args.build) {
+      await devices.transitionAssignment(productId, args.deviceId, a.assignmentId, ['pending', 'delivered'], to, (this.deps.now?.() ?? new Date()).toISOString());
+    }
     if (deploymentId) await deployments.increment(productId, deploymentId, COUNTER_FOR[args.status]);
     return { result: 'recorded', ...(deploymentId ? { deploymentId } : {}) };
   }

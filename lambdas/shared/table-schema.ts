@@ -49,6 +49,8 @@ export const DEVICES_TABLE: TableSpec = {
   indexes: [
     // Operator listing of a product's devices, ordered by device id.
     { indexName: 'byProduct', partitionKey: { name: 'productId', type: 'S' }, sortKey: { name: 'deviceId', type: 'S' } },
+    // IoTaaP device paths name a device by id alone. Sparse: only IoTaaP-bound devices carry globalId.
+    { indexName: 'byGlobalId', partitionKey: { name: 'globalId', type: 'S' } },
   ],
 };
 

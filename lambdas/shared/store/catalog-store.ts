@@ -3,8 +3,10 @@
  *   sk `#PRODUCT`          product config + `buildCounter` (atomic counter → build numbers)
  *   sk `FW#<build,10 digits>` one firmware build (query in build order)
  *   sk `VER#<version>`     version lock: first upload of a version wins (conditional put)
+ * and protocol aliases under pk = `@alias` (how seed protocols without a product id find one):
+ *   sk `firefly#<class>#<hex>`  ·  `cheeko#<application>` / `cheeko#*`  ·  `iotaap#<productId>`
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Firmware, FirmwareState, Product } from '../../core/model';
 import { decodeCursor, encodeCursor, isConditionalCheckFailed, stripKeys, type Page } from './ddb';
 
@@ -20,6 +22,8 @@ export interface VersionLock {
   readonly source: string;
   readonly createdAt: string;
 }
+
+export const ALIAS_PK = '@alias';
 
 export type ProductInput = Omit<Product, 'createdAt' | 'updatedAt'>;
 
@@ -182,5 +186,91 @@ export class CatalogStore {
       if (isConditionalCheckFailed(e)) return undefined;
       throw e;
     }
+  }
+
+  /** Claims a protocol alias for a product; false when another product holds it. */
+  async claimAlias(alias: string, productId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: ALIAS_PK, sk: alias, productId },
+          ConditionExpression: 'attribute_not_exists(pk) OR productId = :p',
+          ExpressionAttributeValues: { ':p': productId },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Drops an alias if (and only if) this product holds it. */
+  async releaseAlias(alias: string, productId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: ALIAS_PK, sk: alias },
+          ConditionExpression: 'productId = :p',
+          ExpressionAttributeValues: { ':p': productId },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+    }
+  }
+
+  /** The product holding an alias. */
+  async resolveAlias(alias: string): Promise<string | undefined> {
+    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: ALIAS_PK, sk: alias } }));
+    return r.Item?.productId as string | undefined;
+  }
+
+  /** Aliases starting with `prefix` (operator paths only), alias → productId. */
+  async listAliases(prefix: string): Promise<{ alias: string; productId: string }[]> {
+    const out: { alias: string; productId: string }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :pre)',
+          ExpressionAttributeValues: { ':pk': ALIAS_PK, ':pre': prefix },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const i of r.Items ?? []) out.push({ alias: i.sk as string, productId: i.productId as string });
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** The build recorded for a version, via its version lock. */
+  async getFirmwareByVersion(productId: string, version: string): Promise<Firmware | undefined> {
+    const lock = await this.getVersionLock(productId, version);
+    return lock ? this.getFirmware(productId, lock.build) : undefined;
+  }
+
+  /** Every build of a product in the given states, oldest first (protocol lookups cache this). */
+  async listFirmwareInStates(productId: string, states: readonly FirmwareState[]): Promise<Firmware[]> {
+    const out: Firmware[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :fw)',
+          FilterExpression: `#state IN (${states.map((_, i) => `:s${i}`).join(', ')})`,
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':pk': productId, ':fw': 'FW#', ...Object.fromEntries(states.map((st, i) => [`:s${i}`, st])) },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const i of r.Items ?? []) out.push(stripKeys<Firmware>(i));
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 }

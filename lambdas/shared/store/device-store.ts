@@ -3,7 +3,7 @@
  * many partitions. A steady-state check is exactly one GetItem on this table.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Device, DeviceReportStatus } from '../../core/model';
+import { OPEN_ASSIGNMENT_STATES, type Assignment, type AssignmentState, type Device, type DeviceReportStatus } from '../../core/model';
 import { decodeCursor, encodeCursor, isConditionalCheckFailed, numberSetToArray, type Page } from './ddb';
 
 export const devicePk = (productId: string, deviceId: string): string => `${productId}#${deviceId}`;
@@ -20,8 +20,13 @@ function toDevice(item: Record<string, unknown>): Device {
 
 /** Attributes a check or report may change on a device. */
 export type DevicePatch = Partial<
-  Pick<Device, 'currentVersion' | 'currentBuild' | 'board' | 'chip' | 'hwRevision' | 'channel' | 'active' | 'lastSeen' | 'lastOffer'>
+  Pick<
+    Device,
+    'currentVersion' | 'currentBuild' | 'board' | 'chip' | 'hwRevision' | 'channel' | 'active' | 'lastSeen' | 'lastOffer' | 'info' | 'autoUpdate' | 'globalId'
+  >
 >;
+
+export type AssignOutcome = 'assigned' | 'unchanged' | 'conflict' | 'unknown_device';
 
 export interface ReportInput {
   readonly build: number;
@@ -175,5 +180,116 @@ export class DeviceStore {
       }),
     );
     return { items: (r.Items ?? []).map(toDevice), cursor: encodeCursor(r.LastEvaluatedKey) };
+  }
+
+  /**
+   * Gives a device an assignment. At most one open (pending/delivered) assignment per device:
+   * another is refused unless `replace`. Re-assigning the build that is already open is a no-op.
+   */
+  async assign(productId: string, deviceId: string, assignment: Assignment, replace: boolean): Promise<AssignOutcome> {
+    const open = OPEN_ASSIGNMENT_STATES.map((_, i) => `:o${i}`).join(', ');
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: devicePk(productId, deviceId) },
+          UpdateExpression: 'SET assignment = :a',
+          ConditionExpression: replace
+            ? 'attribute_exists(pk)'
+            : `attribute_exists(pk) AND (attribute_not_exists(assignment) OR NOT assignment.#state IN (${open}))`,
+          ExpressionAttributeNames: replace ? undefined : { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':a': assignment,
+            ...(replace ? {} : Object.fromEntries(OPEN_ASSIGNMENT_STATES.map((st, i) => [`:o${i}`, st]))),
+          },
+        }),
+      );
+      return 'assigned';
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+      const device = await this.get(productId, deviceId, true);
+      if (!device) return 'unknown_device';
+      return device.assignment?.build === assignment.build ? 'unchanged' : 'conflict';
+    }
+  }
+
+  /**
+   * Moves the device's assignment `assignmentId` from one of `from` to `to`. Conditional on the id,
+   * so a transition can never land on an assignment that replaced it. False when it did not apply.
+   */
+  async transitionAssignment(
+    productId: string,
+    deviceId: string,
+    assignmentId: string,
+    from: readonly AssignmentState[],
+    to: AssignmentState,
+    now: string,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: devicePk(productId, deviceId) },
+          UpdateExpression: 'SET assignment.#state = :to, assignment.updatedAt = :now',
+          ConditionExpression: `assignment.assignmentId = :id AND assignment.#state IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':to': to, ':now': now, ':id': assignmentId, ...Object.fromEntries(from.map((st, i) => [`:f${i}`, st])) },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Removes an open assignment (operator cancel). False when there was none. */
+  async cancelAssignment(productId: string, deviceId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: devicePk(productId, deviceId) },
+          UpdateExpression: 'REMOVE assignment',
+          ConditionExpression: `assignment.#state IN (${OPEN_ASSIGNMENT_STATES.map((_, i) => `:o${i}`).join(', ')})`,
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: Object.fromEntries(OPEN_ASSIGNMENT_STATES.map((st, i) => [`:o${i}`, st])),
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Sets a device's token hash, registering the device first when it is new. */
+  async setToken(device: Device, tokenHash: string): Promise<void> {
+    if (await this.register({ ...device, tokenHash })) return;
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: devicePk(device.productId, device.deviceId) },
+        UpdateExpression: 'SET tokenHash = :h',
+        ExpressionAttributeValues: { ':h': tokenHash },
+      }),
+    );
+  }
+
+  /**
+   * Devices with this global id (IoTaaP: the id alone names the device). One Query on a sparse
+   * index: only devices of IoTaaP-bound products carry `globalId`.
+   */
+  async findByGlobalId(deviceId: string): Promise<Device[]> {
+    const r = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'byGlobalId',
+        KeyConditionExpression: 'globalId = :id',
+        ExpressionAttributeValues: { ':id': deviceId },
+        Limit: 2,
+      }),
+    );
+    return (r.Items ?? []).map(toDevice);
   }
 }

@@ -7,9 +7,12 @@
  * local gateway strips one trailing slash the same way, so devices may call either form.
  */
 
-/** The Lambda functions of the design card (plus the operator API). */
-export type FunctionName = 'check' | 'status' | 'activation' | 'admin';
-export const FUNCTION_NAMES: readonly FunctionName[] = ['check', 'status', 'activation', 'admin'];
+/**
+ * The Lambda functions of the design card (plus the operator API). `upload` also takes S3 ingest
+ * events; its HTTP route is IoTaaP's firmware upload, which feeds the same pipeline.
+ */
+export type FunctionName = 'check' | 'status' | 'activation' | 'upload' | 'admin';
+export const FUNCTION_NAMES: readonly FunctionName[] = ['check', 'status', 'activation', 'upload', 'admin'];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -33,10 +36,10 @@ const device = (method: HttpMethod, path: string, fn: FunctionName, summary: str
   auth: 'none',
   summary,
 });
-const admin = (method: HttpMethod, path: string, summary: string): Route => ({
+const admin = (method: HttpMethod, path: string, summary: string, fn: FunctionName = 'admin'): Route => ({
   method,
   path,
-  fn: 'admin',
+  fn,
   auth: 'iam',
   summary,
 });
@@ -47,6 +50,21 @@ export const ROUTES: readonly Route[] = [
   // Native device API (SimpleOTA-shaped).
   device('POST', '/api/v1/ota/check', 'check', 'Device asks whether an update is available'),
   device('POST', '/api/v1/ota/status', 'status', 'Device reports download/install progress and outcome'),
+
+  // FireFly / esp32FOTA manifest (sequential updates).
+  device('GET', '/ota/{class}/{productHex}', 'check', 'esp32FOTA manifest of the next release after current_version'),
+  // Arduino HTTPUpdate: 304 nothing newer, 302 to the signed URL.
+  device('GET', '/api/v1/ota/arduino/{productId}', 'check', 'Arduino HTTPUpdate check (x-ESP32-* headers)'),
+  // Cheeko toy OTA.
+  device('POST', '/toy/ota', 'check', 'Cheeko boot check and registration'),
+  device('GET', '/toy/ota', 'check', 'Cheeko OTA status and latest version per board'),
+  device('POST', '/toy/ota/activate', 'activation', 'Cheeko activation check'),
+  // IoTaaP.
+  device('GET', '/v1/ota/device/latest/{deviceId}', 'check', 'IoTaaP latest firmware version of a device'),
+  device('GET', '/v1/ota/device/download/{deviceIdAndToken}', 'check', 'IoTaaP download: 302 to the signed URL'),
+  // Bota.
+  device('POST', '/api/v1/devices/{deviceId}/heartbeat', 'status', 'Bota heartbeat; carries the OTA manifest of a pending assignment'),
+  device('GET', '/api/v1/products/{productId}/releases/latest', 'check', 'Bota app: is a newer release out for this model (bin + ufw)'),
 
   // Operator API.
   admin('PUT', P, 'Create or update a product'),
@@ -60,6 +78,17 @@ export const ROUTES: readonly Route[] = [
   admin('POST', `${P}/deployments/{deploymentId}/promote`, 'Raise the percentage of a deployment'),
   admin('POST', `${P}/deployments/{deploymentId}/pause`, 'Pause a deployment'),
   admin('POST', `${P}/deployments/{deploymentId}/resume`, 'Resume a paused deployment'),
+  admin('POST', `${P}/key`, 'Rotate the product key (shown once; the previous key stays valid until retired)'),
+  admin('DELETE', `${P}/key/previous`, 'Retire the previous product key'),
+  admin('GET', `${P}/devices/{deviceId}`, 'Get a device'),
+  admin('POST', `${P}/devices/{deviceId}/token`, 'Issue a device token (shown once)'),
+  admin('PUT', `${P}/devices/{deviceId}/assignment`, 'Assign a released build to one device'),
+  admin('GET', `${P}/devices/{deviceId}/assignment`, "Get a device's assignment"),
+  admin('DELETE', `${P}/devices/{deviceId}/assignment`, 'Cancel an open assignment'),
+
+  // IoTaaP operator API.
+  admin('GET', '/v1/ota/device', 'IoTaaP: latest OTA per device (search, offset, limit, draw, order_dir)'),
+  admin('POST', '/v1/ota/device', 'IoTaaP: upload firmware for one device (multipart)', 'upload'),
 ];
 
 /** `"POST /api/v1/ota/check"` — the API Gateway HTTP API route key (also `event.routeKey`). */

@@ -25,7 +25,7 @@ export class OtaStack extends Stack {
     this.storage = new FirmwareStorage(this, 'FirmwareStorage', props.storage);
     this.ingest = new IngestPipeline(this, 'Ingest', { tables: this.tables, storage: this.storage });
     this.deviceApi = new DeviceApi(this, 'DeviceApi', { tables: this.tables, storage: this.storage });
-    this.adminApi = new AdminApi(this, 'AdminApi', { tables: this.tables, ingestBucket: this.ingest.bucket });
+    this.adminApi = new AdminApi(this, 'AdminApi', { tables: this.tables, uploadFunction: this.ingest.uploadFunction });
 
     new CfnOutput(this, 'DeviceApiUrl', { value: this.deviceApi.url, description: 'Base URL devices call' });
     new CfnOutput(this, 'AdminApiUrl', { value: this.adminApi.url, description: 'Operator API (SigV4)' });

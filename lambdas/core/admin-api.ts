@@ -4,7 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { CHANNEL_PATTERN } from './manifest';
-import { CHIPS, type Deployment, type Device, type Firmware, type Product } from './model';
+import { CHIPS, type Assignment, type Deployment, type Device, type Firmware, type Product } from './model';
 
 const percentage = z.number().check(
   z.gte(0),
@@ -17,10 +17,41 @@ export const PutProductSchema = z.strictObject({
   chip: z.enum(CHIPS as unknown as [string, ...string[]]),
   firmware_type: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
   auto_register: z.optional(z.boolean()),
-  // Other modes arrive with the device-security work (issue 3).
-  security_mode: z.literal('open'),
+  security_mode: z.enum(['open', 'product_key', 'device_token']),
   poll_interval_s: z.optional(z.int().check(z.gte(60), z.lte(7 * 24 * 3600))),
+  protocols: z.optional(
+    z.strictObject({
+      firefly: z.optional(
+        z.strictObject({
+          product_class: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/)),
+          product_hex: z.string().check(z.regex(/^0[xX][0-9A-Fa-f]{1,16}$/)),
+        }),
+      ),
+      cheeko: z.optional(
+        z.strictObject({ application: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/)), default: z.optional(z.boolean()) }),
+      ),
+      iotaap: z.optional(z.boolean()),
+    }),
+  ),
 });
+
+/** Alias items a product's protocol bindings claim (unique across products). */
+export function protocolAliases(p: Pick<Product, 'productId' | 'protocols'>): string[] {
+  const out: string[] = [];
+  const f = p.protocols?.firefly;
+  if (f) out.push(fireflyAlias(f.productClass, f.productHex));
+  const c = p.protocols?.cheeko;
+  if (c) {
+    out.push(cheekoAlias(c.application));
+    if (c.default) out.push(cheekoAlias(undefined));
+  }
+  if (p.protocols?.iotaap) out.push(`iotaap#${p.productId}`);
+  return out;
+}
+export const fireflyAlias = (productClass: string, productHex: string): string => `firefly#${productClass}#${productHex.toLowerCase()}`;
+export const cheekoAlias = (application: string | undefined): string => `cheeko#${application ?? '*'}`;
+
+export const AssignSchema = z.strictObject({ build: z.int().check(z.gte(1)), replace: z.optional(z.boolean()) });
 export type PutProductRequest = z.infer<typeof PutProductSchema>;
 
 export const CreateDeploymentSchema = z.strictObject({
@@ -45,7 +76,14 @@ export const presentProduct = (p: Product) => ({
   firmware_type: p.firmwareType ?? null,
   auto_register: p.autoRegister,
   security_mode: p.securityMode,
+  product_key_set: Boolean(p.productKeyHash),
+  previous_product_key_accepted: Boolean(p.previousProductKeyHash),
   poll_interval_s: p.pollIntervalS,
+  protocols: {
+    ...(p.protocols?.firefly ? { firefly: { product_class: p.protocols.firefly.productClass, product_hex: p.protocols.firefly.productHex } } : {}),
+    ...(p.protocols?.cheeko ? { cheeko: { application: p.protocols.cheeko.application, default: Boolean(p.protocols.cheeko.default) } } : {}),
+    ...(p.protocols?.iotaap ? { iotaap: true } : {}),
+  },
   created_at: p.createdAt,
   updated_at: p.updatedAt,
 });
@@ -67,6 +105,9 @@ export const presentFirmware = (f: Firmware) => ({
     compile_time: f.app.compileTime ?? null,
   },
   notes: f.notes ?? null,
+  boards: f.boards ?? null,
+  force: Boolean(f.force),
+  image_hash: f.imageHash ?? null,
   source: f.source,
   created_at: f.createdAt,
   released_at: f.releasedAt ?? null,
@@ -109,4 +150,16 @@ export const presentDevice = (d: Device) => ({
   last_seen: d.lastSeen,
   last_status: d.lastStatus ?? null,
   failed_builds: d.failedBuilds,
+  token_set: Boolean(d.tokenHash),
+  assignment: d.assignment ? presentAssignment(d.assignment) : null,
+  info: d.info ?? null,
+});
+
+export const presentAssignment = (a: Assignment) => ({
+  assignment_id: a.assignmentId,
+  build_number: a.build,
+  version: a.firmware.version,
+  state: a.state,
+  assigned_at: a.assignedAt,
+  updated_at: a.updatedAt,
 });

@@ -7,6 +7,9 @@ import { DEFAULT_CHANNEL, offeredBuild, type Deployment, type Firmware } from '.
 export const newDeploymentId = (nowMs: number = Date.now()): string =>
   `dep_${nowMs.toString(36)}${randomBytes(5).toString('hex')}`;
 
+/** Assignment ids: same shape as deployment ids, `asg_` prefix. */
+export const newAssignmentId = (nowMs: number = Date.now()): string => `asg_${nowMs.toString(36)}${randomBytes(5).toString('hex')}`;
+
 /** A fresh random cohort seed (stored, so cohorts are stable for the deployment's life). */
 export const newSeed = (): string => randomBytes(8).toString('hex');
 

@@ -47,24 +47,43 @@ export function splitIdAndToken(segment: string): { deviceId: string; token: str
   return { deviceId: segment.slice(0, -TOKEN_LENGTH), token };
 }
 
-export type Credential = { readonly productKey?: string; readonly deviceToken?: string };
 
 /**
- * Whether a request's credential satisfies the product's mode. In `product_key` mode the
- * device may present the key in whichever field its protocol has; in `device_token` mode the
- * device's own token is required.
+ * Whether a device request's credential satisfies its product's mode. `product_key` accepts the
+ * current key and, until retired, the previous one (rotation without bricking a fleet);
+ * `device_token` needs the device's own token, so unknown devices never pass.
  */
-export function isAuthorized(
-  mode: 'open' | 'product_key' | 'device_token',
+export function authorizeDevice(
+  product: { readonly securityMode: 'open' | 'product_key' | 'device_token'; readonly productKeyHash?: string; readonly previousProductKeyHash?: string },
+  device: { readonly tokenHash?: string } | undefined,
   presented: string | undefined,
-  hashes: { readonly productKeyHash?: string; readonly deviceTokenHash?: string },
 ): boolean {
-  switch (mode) {
+  switch (product.securityMode) {
     case 'open':
       return true;
     case 'product_key':
-      return secretMatches(presented, hashes.productKeyHash);
+      // Evaluate both comparisons: no early exit that would time which key matched.
+      return [secretMatches(presented, product.productKeyHash), secretMatches(presented, product.previousProductKeyHash)].some(Boolean);
     case 'device_token':
-      return secretMatches(presented, hashes.deviceTokenHash);
+      return secretMatches(presented, device?.tokenHash);
   }
+}
+
+/**
+ * The secret a device presents, from whichever place its client can put it: `Authorization:
+ * Bearer <secret>`, `Authorization: Basic` (the password; Arduino HTTPUpdate's setAuthorization),
+ * `X-OTA-Key` / `X-OTA-Token`, else a body or query field.
+ */
+export function presentedSecret(headers: Readonly<Record<string, string | undefined>>, fallback?: string): string | undefined {
+  const auth = headers.authorization?.trim();
+  if (auth) {
+    const [scheme, value] = auth.split(/\s+/, 2);
+    if (scheme?.toLowerCase() === 'bearer' && value) return value;
+    if (scheme?.toLowerCase() === 'basic' && value) {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon >= 0) return decoded.slice(colon + 1);
+    }
+  }
+  return headers['x-ota-key'] ?? headers['x-ota-token'] ?? fallback;
 }

@@ -4,7 +4,7 @@
  */
 import { inCohort } from './cohort';
 import type { Chip, Deployment, DeviceHardware } from './model';
-import { isNewerVersion } from './version';
+import { compareVersions, isNewerVersion } from './version';
 
 export interface DeviceView {
   readonly deviceId: string;
@@ -41,7 +41,7 @@ const REASON_ORDER: readonly NoOfferReason[] = ['no_deployment', 'incompatible',
 /**
  * Active deployments in the device's channel → compatible → newer than what it runs → not a build
  * it failed → device in the cohort. Highest build wins; equal builds → oldest deployment.
- * `order: 'next'` picks the lowest eligible build instead (sequential updates, FireFly).
+ * `order: 'next'` picks the lowest eligible version instead (sequential updates, FireFly).
  */
 export function selectOffer(input: {
   device: DeviceView;
@@ -65,7 +65,8 @@ export function selectOffer(input: {
     eligible.push(d);
   }
   if (!eligible.length) return { kind: 'none', reason: REASON_ORDER[furthest] };
-  const dir = input.order === 'next' ? -1 : 1;
-  eligible.sort((a, b) => dir * (b.build - a.build) || a.createdAt.localeCompare(b.createdAt) || a.deploymentId.localeCompare(b.deploymentId));
+  // `next` is sequential by version (a hotfix 1.1.1 uploaded after 1.2.0 still comes first), then build.
+  const order = input.order === 'next' ? (a: Deployment, b: Deployment) => compareVersions(a.firmware.version, b.firmware.version) || a.build - b.build : (a: Deployment, b: Deployment) => b.build - a.build;
+  eligible.sort((a, b) => order(a, b) || a.createdAt.localeCompare(b.createdAt) || a.deploymentId.localeCompare(b.deploymentId));
   return { kind: 'offer', deployment: eligible[0] };
 }

@@ -4,25 +4,33 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
+  AssignSchema,
   CreateDeploymentSchema,
   ListQuerySchema,
   PromoteSchema,
   PutProductSchema,
   presentDeployment,
   presentFirmware,
+  presentAssignment,
+  presentDevice,
   presentProduct,
+  protocolAliases,
 } from '../core/admin-api';
-import { newDeployment, newDeploymentId } from '../core/deployment';
-import { DomainError } from '../core/errors';
-import type { Deployment } from '../core/model';
+import { normalizeDeviceId, DEVICE_ID_PATTERN } from '../core/device-id';
+import { hashSecret, newDeviceToken, newProductKey } from '../core/security';
+import { newAssignmentId, newDeployment, newDeploymentId } from '../core/deployment';
+import { DomainError, isDomainError } from '../core/errors';
+import { pageIotaapOtas, parseIotaapListQuery, type IotaapOta } from '../core/protocols/iotaap';
+import { DEFAULT_CHANNEL, offeredBuild, type Deployment, type Device, type Product } from '../core/model';
 import { invalidateProductConfig } from '../shared/config-cache';
 import { httpHandler, json, parseJsonBody, validate, type HttpResult } from '../shared/http';
 import { createLogger } from '../shared/logger';
-import { catalogStore, deploymentStore } from '../shared/wiring';
+import { catalogStore, deploymentStore, deviceStore } from '../shared/wiring';
 
 const logger = createLogger('admin');
 const catalog = catalogStore();
 const deployments = deploymentStore();
+const devices = deviceStore();
 
 type Params = Record<string, string>;
 type Operation = (p: Params, event: APIGatewayProxyEventV2) => Promise<HttpResult>;
@@ -47,6 +55,41 @@ async function requireFirmware(productId: string, build: number) {
   const fw = await catalog.getFirmware(productId, build, true);
   if (!fw) throw new DomainError('not_found', 'firmware_not_found', `Build ${build} of ${productId} does not exist`);
   return fw;
+}
+
+function deviceParam(p: Params): string {
+  const raw = p.deviceId ?? '';
+  if (!DEVICE_ID_PATTERN.test(raw)) throw new DomainError('invalid', 'invalid_device_id', 'Device id is not valid');
+  return normalizeDeviceId(raw);
+}
+
+async function requireDevice(productId: string, deviceId: string): Promise<Device> {
+  const d = await devices.get(productId, deviceId, true);
+  if (!d) throw new DomainError('not_found', 'device_not_found', `Device ${deviceId} of ${productId} does not exist`);
+  return d;
+}
+
+/** A device record for an operator action on a device that has not checked in yet. */
+const newDevice = (product: Product, deviceId: string, now: string): Device => ({
+  productId: product.productId,
+  deviceId,
+  channel: DEFAULT_CHANNEL,
+  active: true,
+  firstSeen: now,
+  lastSeen: now,
+  failedBuilds: [],
+  ...(product.protocols?.iotaap ? { globalId: deviceId } : {}),
+});
+
+/** Claims the product's protocol aliases and frees the ones it no longer uses; 409 when another product holds one. */
+async function syncAliases(before: Product | undefined, after: Pick<Product, 'productId' | 'protocols'>) {
+  const wanted = protocolAliases(after);
+  for (const alias of wanted) {
+    if (!(await catalog.claimAlias(alias, after.productId))) {
+      throw new DomainError('conflict', 'protocol_binding_taken', `Another product already uses ${alias.replace(/#/g, ' ')}`);
+    }
+  }
+  for (const alias of before ? protocolAliases(before) : []) if (!wanted.includes(alias)) await catalog.releaseAlias(alias, after.productId);
 }
 
 async function requireDeployment(productId: string, deploymentId: string): Promise<Deployment> {
@@ -75,15 +118,28 @@ const operations: Record<string, Operation> = {
     if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(p.productId)) {
       throw new DomainError('invalid', 'invalid_product_id', 'Product id must match [a-z0-9][a-z0-9_-]{0,31}');
     }
+    const pr = body.protocols;
+    const protocols = pr
+      ? {
+          ...(pr.firefly ? { firefly: { productClass: pr.firefly.product_class, productHex: pr.firefly.product_hex.toLowerCase() } } : {}),
+          ...(pr.cheeko ? { cheeko: { application: pr.cheeko.application, ...(pr.cheeko.default ? { default: true } : {}) } } : {}),
+          ...(pr.iotaap ? { iotaap: true } : {}),
+        }
+      : undefined;
+    // Aliases first: a binding another product holds must fail the whole PUT before anything changes.
+    const before = await catalog.getProduct(p.productId);
+    await syncAliases(before, { productId: p.productId, protocols });
     const { product, created } = await catalog.putProduct(
       {
         productId: p.productId,
         name: body.name ?? p.productId,
         chip: body.chip as never,
         firmwareType: body.firmware_type,
-        autoRegister: body.auto_register ?? true,
+        // Devices cannot register themselves when each needs an operator-issued token.
+        autoRegister: body.security_mode === 'device_token' ? false : (body.auto_register ?? true),
         securityMode: body.security_mode,
         pollIntervalS: body.poll_interval_s ?? 900,
+        protocols,
       },
       nowIso(),
     );
@@ -92,6 +148,69 @@ const operations: Record<string, Operation> = {
   },
 
   [`GET ${P}`]: async (p) => json(200, presentProduct(await requireProduct(p.productId))),
+
+  [`POST ${P}/key`]: async (p) => {
+    const product = await requireProduct(p.productId);
+    const key = newProductKey();
+    // The old key stays valid until retired, so firmware carrying it can be replaced gradually.
+    await catalog.setProductKeys(p.productId, hashSecret(key), product.productKeyHash);
+    invalidateProductConfig(p.productId);
+    logger.info('product key rotated', { productId: p.productId });
+    return json(201, { product_key: key, previous_key_accepted: Boolean(product.productKeyHash), note: 'Shown once; only its hash is stored.' });
+  },
+
+  [`DELETE ${P}/key/previous`]: async (p) => {
+    const product = await requireProduct(p.productId);
+    await catalog.setProductKeys(p.productId, product.productKeyHash, undefined);
+    invalidateProductConfig(p.productId);
+    return json(200, { previous_key_accepted: false });
+  },
+
+  [`GET ${P}/devices/{deviceId}`]: async (p) => json(200, presentDevice(await requireDevice(p.productId, deviceParam(p)))),
+
+  [`POST ${P}/devices/{deviceId}/token`]: async (p) => {
+    const product = await requireProduct(p.productId);
+    const deviceId = deviceParam(p);
+    const token = newDeviceToken();
+    await devices.setToken(newDevice(product, deviceId, nowIso()), hashSecret(token));
+    logger.info('device token issued', { productId: p.productId, deviceId });
+    return json(201, { device_id: deviceId, token, note: 'Shown once; only its hash is stored.' });
+  },
+
+  [`PUT ${P}/devices/{deviceId}/assignment`]: async (p, event) => {
+    const body = validate(AssignSchema, parseJsonBody(event));
+    const product = await requireProduct(p.productId);
+    const deviceId = deviceParam(p);
+    const fw = await requireFirmware(p.productId, body.build);
+    if (fw.state !== 'RELEASED') throw new DomainError('conflict', 'firmware_not_released', `Build ${fw.build} is ${fw.state}; release it first`);
+    const now = nowIso();
+    const assignment = { assignmentId: newAssignmentId(Date.now()), build: fw.build, state: 'pending' as const, firmware: offeredBuild(fw), assignedAt: now, updatedAt: now };
+    let outcome = await devices.assign(p.productId, deviceId, assignment, body.replace ?? false);
+    if (outcome === 'unknown_device') {
+      await devices.register(newDevice(product, deviceId, now));
+      outcome = await devices.assign(p.productId, deviceId, assignment, body.replace ?? false);
+    }
+    if (outcome === 'conflict') {
+      throw new DomainError('conflict', 'assignment_pending', 'The device already has an open assignment; send "replace": true to replace it');
+    }
+    const device = await requireDevice(p.productId, deviceId);
+    logger.info('build assigned', { productId: p.productId, deviceId, build: fw.build, outcome });
+    return json(outcome === 'assigned' ? 201 : 200, presentAssignment(device.assignment!));
+  },
+
+  [`GET ${P}/devices/{deviceId}/assignment`]: async (p) => {
+    const device = await requireDevice(p.productId, deviceParam(p));
+    if (!device.assignment) throw new DomainError('not_found', 'assignment_not_found', 'The device has no assignment');
+    return json(200, presentAssignment(device.assignment));
+  },
+
+  [`DELETE ${P}/devices/{deviceId}/assignment`]: async (p) => {
+    const deviceId = deviceParam(p);
+    if (!(await devices.cancelAssignment(p.productId, deviceId))) {
+      throw new DomainError('not_found', 'assignment_not_found', 'The device has no open assignment');
+    }
+    return json(200, { cancelled: true });
+  },
 
   [`GET ${P}/firmware`]: async (p, event) => {
     await requireProduct(p.productId);
@@ -174,11 +293,42 @@ const operations: Record<string, Operation> = {
   },
 };
 
-export const handler = httpHandler(logger, async (event) => {
-  const op = operations[event.routeKey];
-  if (!op) throw new DomainError('not_found', 'route_not_found', `No operation for ${event.routeKey}`);
-  return op((event.pathParameters ?? {}) as Params, event);
-});
+/** IoTaaP operator list: the latest OTA (assignment) per device of every IoTaaP-bound product. */
+async function iotaapOtas(): Promise<IotaapOta[]> {
+  const out: IotaapOta[] = [];
+  for (const { alias, productId } of await catalog.listAliases('iotaap#')) {
+    if (alias !== `iotaap#${productId}`) continue;
+    let cursor: string | undefined;
+    do {
+      const page = await devices.listByProduct(productId, { limit: 200, cursor });
+      for (const d of page.items) {
+        const a = d.assignment;
+        if (!a) continue;
+        const app = a.firmware.files.find((f) => f.role === 'app');
+        out.push({ _id: a.assignmentId, device: d.deviceId, __v: 0, last_updated: a.updatedAt, owner: productId, path: app?.key ?? '', version: a.firmware.version });
+      }
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  return out;
+}
+
+/** IoTaaP's documented bodies: `{ message }` (400) and `{ message, error }` (500). */
+const iotaapOperations: Record<string, Operation> = {
+  'GET /v1/ota/device': async (_p, event) => json(200, pageIotaapOtas(await iotaapOtas(), parseIotaapListQuery(event.queryStringParameters ?? {}))),
+};
+const iotaapErrors = (e: unknown) =>
+  isDomainError(e) ? json(400, { message: e.message }) : json(500, { message: "Error when getting device OTA's.", error: (e as Error).message ?? 'unknown' }, { 'retry-after': '30' });
+
+export const handler = httpHandler(
+  logger,
+  async (event) => {
+    const op = operations[event.routeKey] ?? iotaapOperations[event.routeKey];
+    if (!op) throw new DomainError('not_found', 'route_not_found', `No operation for ${event.routeKey}`);
+    return op((event.pathParameters ?? {}) as Params, event);
+  },
+  { onError: (e, event) => (iotaapOperations[event.routeKey] ? iotaapErrors(e) : undefined) },
+);
 
 /** Route keys this function implements (checked against the route table by a test). */
-export const ADMIN_ROUTE_KEYS = Object.keys(operations);
+export const ADMIN_ROUTE_KEYS = [...Object.keys(operations), ...Object.keys(iotaapOperations)];

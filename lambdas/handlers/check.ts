@@ -1,41 +1,72 @@
 /**
- * check — device update checks for every device protocol (issue 2: the native API).
- * Thin: parse → CheckService → shape the protocol's response.
+ * check — update checks for every device protocol. Thin: the route key picks the protocol
+ * adapter (parse → CheckService → shape the protocol's response); errors are shaped by the
+ * adapter where its protocol documents its own bodies, else by the shared mapping.
  */
 import { normalizeDeviceId } from '../core/device-id';
 import { CheckRequestSchema, nativeCheckResponse } from '../core/native-api';
+import { presentedSecret } from '../core/security';
+import { arduinoRoutes } from '../protocols/arduino';
+import { botaReleaseRoutes } from '../protocols/bota';
+import { cheekoRoutes } from '../protocols/cheeko';
+import { fireflyRoutes } from '../protocols/firefly';
+import { iotaapRoutes } from '../protocols/iotaap';
+import type { ProtocolDeps, ProtocolRoutes } from '../protocols/types';
 import { CheckService } from '../shared/check-service';
-import { httpHandler, json, parseJsonBody, validate } from '../shared/http';
+import { httpHandler, json, parseJsonBody, validate, type HttpEvent } from '../shared/http';
 import { createLogger } from '../shared/logger';
 import { urlSignerFromEnv } from '../shared/url-signer';
 import { catalogStore, deploymentStore, deviceStore, lastSeenWriteIntervalMs, productConfigCache } from '../shared/wiring';
 
 const logger = createLogger('check');
 const deployments = deploymentStore();
-const checks = new CheckService({
-  config: productConfigCache(catalogStore(), deployments),
-  deployments,
-  devices: deviceStore(),
-  signer: urlSignerFromEnv(),
-  lastSeenWriteIntervalMs: lastSeenWriteIntervalMs(),
-});
+const devices = deviceStore();
+const config = productConfigCache(catalogStore(), deployments);
+const signer = urlSignerFromEnv();
+const checks = new CheckService({ config, deployments, devices, signer, lastSeenWriteIntervalMs: lastSeenWriteIntervalMs() });
+const deps: ProtocolDeps = { checks, config, devices, signer, logger };
 
-export const handler = httpHandler(logger, async (event) => {
-  const req = validate(CheckRequestSchema, parseJsonBody(event));
-  const deviceId = normalizeDeviceId(req.device_id);
-  logger.appendKeys({ productId: req.product, deviceId });
-  const result = await checks.check(req.product, {
-    deviceId,
-    version: req.version,
-    build: req.build,
-    hw: { board: req.hw?.board, chip: req.hw?.chip, revision: req.hw?.revision === undefined ? undefined : String(req.hw.revision) },
-    channel: req.channel,
-  });
-  const d = result.decision;
-  logger.info('check', {
-    status: d.status,
-    ...(d.status === 'update_available' ? { deploymentId: d.offer.deploymentId, assignmentId: d.offer.assignmentId, build: d.offer.build } : {}),
-    ...(d.status === 'no_update' ? { reason: d.reason } : {}),
-  });
-  return json(200, nativeCheckResponse(d, result.nextCheckS, result.offer));
-});
+const native: ProtocolRoutes = {
+  'POST /api/v1/ota/check': {
+    async handle(event: HttpEvent) {
+      const req = validate(CheckRequestSchema, parseJsonBody(event));
+      const deviceId = normalizeDeviceId(req.device_id);
+      logger.appendKeys({ productId: req.product, deviceId });
+      const hw = { board: req.hw?.board, chip: req.hw?.chip, revision: req.hw?.revision === undefined ? undefined : String(req.hw.revision) };
+      const result = await checks.check(
+        req.product,
+        { deviceId, version: req.version, build: req.build, hw, channel: req.channel },
+        { credential: presentedSecret(event.headers ?? {}, req.token) },
+      );
+      const d = result.decision;
+      logger.info('check', {
+        status: d.status,
+        ...(d.status === 'update_available' ? { deploymentId: d.offer.deploymentId, assignmentId: d.offer.assignmentId, build: d.offer.build } : {}),
+        ...(d.status === 'no_update' ? { reason: d.reason } : {}),
+      });
+      return json(200, nativeCheckResponse(d, result.nextCheckS, result.offer));
+    },
+  },
+};
+
+const routes: ProtocolRoutes = {
+  ...native,
+  ...fireflyRoutes(deps),
+  ...arduinoRoutes(deps),
+  ...cheekoRoutes(deps),
+  ...iotaapRoutes(deps),
+  ...botaReleaseRoutes(deps),
+};
+
+export const handler = httpHandler(
+  logger,
+  async (event) => {
+    const route = routes[event.routeKey];
+    if (!route) return json(404, { error: { code: 'route_not_found', message: `No check route ${event.routeKey}` } });
+    return route.handle(event);
+  },
+  { onError: (e, event) => routes[event.routeKey]?.onError?.(e) },
+);
+
+/** Route keys this function serves (a test checks them against the route table). */
+export const CHECK_ROUTE_KEYS = Object.keys(routes);

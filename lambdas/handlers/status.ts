@@ -1,30 +1,58 @@
 /**
- * status — device progress/outcome reports (issue 2: the native API).
+ * status — device progress/outcome reports: the native status route and Bota's heartbeat (which
+ * also hands out the manifest of a pending assignment, so this function can sign URLs).
  * Business outcomes (unknown device, duplicate) answer 200 so devices never retry-storm.
  */
 import { normalizeDeviceId } from '../core/device-id';
 import { StatusRequestSchema } from '../core/native-api';
-import { httpHandler, json, parseJsonBody, validate } from '../shared/http';
+import { presentedSecret } from '../core/security';
+import { botaHeartbeatRoutes } from '../protocols/bota';
+import type { ProtocolRoutes } from '../protocols/types';
+import { CheckService } from '../shared/check-service';
+import { httpHandler, json, parseJsonBody, validate, type HttpEvent } from '../shared/http';
 import { createLogger } from '../shared/logger';
 import { StatusService } from '../shared/status-service';
-import { catalogStore, deploymentStore, deviceStore, productConfigCache } from '../shared/wiring';
+import { urlSignerFromEnv } from '../shared/url-signer';
+import { catalogStore, deploymentStore, deviceStore, lastSeenWriteIntervalMs, productConfigCache } from '../shared/wiring';
 
 const logger = createLogger('status');
 const catalog = catalogStore();
 const deployments = deploymentStore();
-const statuses = new StatusService({ config: productConfigCache(catalog, deployments), catalog, deployments, devices: deviceStore() });
+const devices = deviceStore();
+const config = productConfigCache(catalog, deployments);
+const signer = urlSignerFromEnv();
+const statuses = new StatusService({ config, catalog, deployments, devices });
+const checks = new CheckService({ config, deployments, devices, signer, lastSeenWriteIntervalMs: lastSeenWriteIntervalMs() });
 
-export const handler = httpHandler(logger, async (event) => {
-  const req = validate(StatusRequestSchema, parseJsonBody(event));
-  const deviceId = normalizeDeviceId(req.device_id);
-  logger.appendKeys({ productId: req.product, deviceId, build: req.build_number });
-  const { result, deploymentId } = await statuses.report(req.product, {
-    deviceId,
-    build: req.build_number,
-    status: req.status,
-    deploymentId: req.deployment_id,
-    message: req.message,
-  });
-  logger.info('status report', { status: req.status, result, deploymentId });
-  return json(200, { ok: result === 'recorded' || result === 'duplicate', result, ...(deploymentId ? { deployment_id: deploymentId } : {}) });
-});
+const routes: ProtocolRoutes = {
+  'POST /api/v1/ota/status': {
+    async handle(event: HttpEvent) {
+      const req = validate(StatusRequestSchema, parseJsonBody(event));
+      const deviceId = normalizeDeviceId(req.device_id);
+      logger.appendKeys({ productId: req.product, deviceId, build: req.build_number });
+      const { result, deploymentId } = await statuses.report(req.product, {
+        deviceId,
+        build: req.build_number,
+        status: req.status,
+        deploymentId: req.deployment_id,
+        message: req.message,
+        credential: presentedSecret(event.headers ?? {}, req.token),
+      });
+      logger.info('status report', { status: req.status, result, deploymentId });
+      return json(200, { ok: result === 'recorded' || result === 'duplicate', result, ...(deploymentId ? { deployment_id: deploymentId } : {}) });
+    },
+  },
+  ...botaHeartbeatRoutes({ checks, config, devices, signer, logger, statuses }),
+};
+
+export const handler = httpHandler(
+  logger,
+  async (event) => {
+    const route = routes[event.routeKey];
+    if (!route) return json(404, { error: { code: 'route_not_found', message: `No status route ${event.routeKey}` } });
+    return route.handle(event);
+  },
+  { onError: (e, event) => routes[event.routeKey]?.onError?.(e) },
+);
+
+export const STATUS_ROUTE_KEYS = Object.keys(routes);

@@ -1,30 +1,56 @@
 /**
- * upload — triggered by `manifest.json` objects landing in the ingest bucket (S3 → Lambda,
- * async). Rejections are final and recorded in result.json; infrastructure faults throw so
- * Lambda retries, and the dead-letter queue keeps what still fails.
+ * upload — everything that brings firmware in.
+ * - S3 `manifest.json` events from the ingest bucket (async; rejections are final and recorded in
+ *   result.json; infrastructure faults throw so Lambda retries and the DLQ keeps what still fails);
+ * - IoTaaP's HTTP firmware upload, which writes into the same ingest bucket and waits for the verdict.
  */
 import type { S3Event } from 'aws-lambda';
-import { s3Client } from '../shared/s3';
+import { newAssignmentId } from '../core/deployment';
+import { offeredBuild, type Device, type Firmware } from '../core/model';
+import { iotaapUploadRoutes } from '../protocols/iotaap-upload';
 import { requireEnv } from '../shared/config';
 import { ENV } from '../shared/env';
+import { httpHandler, json, type HttpEvent } from '../shared/http';
 import { IngestService, MANIFEST_NAME } from '../shared/ingest-service';
 import { createLogger } from '../shared/logger';
-import { catalogStore } from '../shared/wiring';
+import { s3Client } from '../shared/s3';
+import { catalogStore, deviceStore } from '../shared/wiring';
 
 const logger = createLogger('upload');
 const ingestBucket = requireEnv(ENV.INGEST_BUCKET);
+const devices = deviceStore();
+
+/** Assigns an accepted build to each named, existing device (replacing an open assignment of another build). */
+async function assign(fw: Firmware, deviceIds: readonly string[]): Promise<string[]> {
+  const done: string[] = [];
+  const now = new Date().toISOString();
+  for (const deviceId of deviceIds) {
+    const assignment = { assignmentId: newAssignmentId(), build: fw.build, state: 'pending' as const, firmware: offeredBuild(fw), assignedAt: now, updatedAt: now };
+    const existing: Device | undefined = await devices.get(fw.productId, deviceId, true);
+    if (!existing) continue;
+    // The same build already open (a duplicated event): keep it, do not reset delivery state.
+    if (existing.assignment && existing.assignment.build === fw.build && ['pending', 'delivered'].includes(existing.assignment.state)) {
+      done.push(deviceId);
+      continue;
+    }
+    if ((await devices.assign(fw.productId, deviceId, assignment, true)) === 'assigned') done.push(deviceId);
+  }
+  return done;
+}
+
 const ingest = new IngestService({
   s3: s3Client(),
   catalog: catalogStore(),
   ingestBucket,
   firmwareBucket: requireEnv(ENV.FIRMWARE_BUCKET),
   logger,
+  assign,
 });
 
 /** S3 event keys are URL-encoded with `+` for spaces. */
 export const decodeS3Key = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
 
-export const handler = async (event: S3Event): Promise<void> => {
+async function onS3Event(event: S3Event): Promise<void> {
   for (const record of event.Records ?? []) {
     const key = decodeS3Key(record.s3.object.key);
     if (record.s3.bucket.name !== ingestBucket || !key.endsWith(MANIFEST_NAME)) continue;
@@ -32,4 +58,22 @@ export const handler = async (event: S3Event): Promise<void> => {
     logger.appendKeys({ manifestKey: key, sequencer: record.s3.object.sequencer });
     await ingest.ingest(key, record.s3.object.versionId || undefined);
   }
-};
+}
+
+const routes = iotaapUploadRoutes({ s3: s3Client(), ingestBucket, devices, logger });
+const onHttp = httpHandler(
+  logger,
+  async (event) => {
+    const route = routes[event.routeKey];
+    if (!route) return json(404, { error: { code: 'route_not_found', message: `No upload route ${event.routeKey}` } });
+    return route.handle(event);
+  },
+  { onError: (e, event) => routes[event.routeKey]?.onError?.(e) },
+);
+
+const isS3Event = (e: unknown): e is S3Event => Array.isArray((e as S3Event)?.Records);
+
+export const handler = async (event: S3Event | HttpEvent, context: import('aws-lambda').Context) =>
+  isS3Event(event) ? onS3Event(event) : onHttp(event, context);
+
+export const UPLOAD_ROUTE_KEYS = Object.keys(routes);

@@ -6,6 +6,7 @@ import { planCheck, type CheckDecision, type CheckInput } from '../core/check';
 import type { Deployment, Device, OfferedBuild, Product } from '../core/model';
 import type { SignedOffer } from '../core/native-api';
 import { nextCheckSeconds } from '../core/poll';
+import { authorizeDevice } from '../core/security';
 import type { ProductConfigCache } from './config-cache';
 import type { DeploymentStore } from './store/deployment-store';
 import type { DeviceStore } from './store/device-store';
@@ -14,10 +15,23 @@ import type { UrlSigner } from './url-signer';
 /** Poll interval for devices of unknown products (they should back off, not hammer us). */
 export const UNKNOWN_PRODUCT_POLL_S = 3600;
 
+export interface CheckOptions {
+  readonly credential?: string;
+  /** The device item when the adapter already read it (IoTaaP finds devices by id alone): saves the GetItem. */
+  readonly device?: Device;
+  /** The adapter authenticated the device by its protocol's own means (IoTaaP's in-path token). */
+  readonly authenticated?: boolean;
+  readonly order?: 'latest' | 'next';
+}
+
 export interface CheckResult {
+  /** The credential failed (the decision then says unknown_device). */
+  readonly unauthorized?: boolean;
   readonly product?: Product;
   /** The device as read before this check (undefined: new or unknown). */
   readonly device?: Device;
+  /** The adapter authenticated the device by its protocol's own means (IoTaaP's in-path token). */
+  readonly authenticated?: boolean;
   readonly decision: CheckDecision;
   readonly offer?: SignedOffer;
   readonly nextCheckS: number;
@@ -35,15 +49,22 @@ export interface CheckServiceDeps {
 export class CheckService {
   constructor(private readonly deps: CheckServiceDeps) {}
 
-  async check(productId: string, input: CheckInput): Promise<CheckResult> {
+  /**
+   * `credential`: the secret the device presented (its product's security mode decides whether it is
+   * needed); a failing one is answered as an unknown device and nothing is written.
+   */
+  async check(productId: string, input: CheckInput, opts: CheckOptions = {}): Promise<CheckResult> {
     const { config, devices } = this.deps;
     const now = this.deps.now?.() ?? new Date();
     const product = await config.product(productId);
     if (!product) return { decision: { status: 'unknown_product' }, nextCheckS: nextCheckSeconds(UNKNOWN_PRODUCT_POLL_S) };
 
-    const [device, deployments] = await Promise.all([devices.get(productId, input.deviceId), config.allDeployments(productId)]);
+    const [device, deployments] = await Promise.all([opts.device ?? devices.get(productId, input.deviceId), config.allDeployments(productId)]);
+    if (!opts.authenticated && !authorizeDevice(product, device, opts.credential)) {
+      return { product, decision: { status: 'unknown_device' }, nextCheckS: nextCheckSeconds(product.pollIntervalS), unauthorized: true };
+    }
     const plan = (deps: readonly Deployment[]) =>
-      planCheck({ product, device, input, deployments: deps, now, lastSeenWriteIntervalMs: this.deps.lastSeenWriteIntervalMs });
+      planCheck({ product, device, input, deployments: deps, now, lastSeenWriteIntervalMs: this.deps.lastSeenWriteIntervalMs, order: opts.order });
 
     let current = plan(deployments);
     if (current.decision.status === 'update_available' && !(await this.claimOffer(productId, current.decision))) {

@@ -47,7 +47,8 @@ export class ProductConfigCache {
 
   constructor(
     private readonly catalog: CatalogStore,
-    private readonly deploymentStore: DeploymentStore,
+    /** Absent for functions that read no deployments (activation): `allDeployments` then throws. */
+    private readonly deploymentStore: DeploymentStore | undefined,
     ttlMs: number,
     now: () => number = Date.now,
   ) {
@@ -66,7 +67,9 @@ export class ProductConfigCache {
 
   /** Every deployment of a product, any state. */
   allDeployments(productId: string): Promise<Deployment[]> {
-    return this.deployments.get(productId, () => this.deploymentStore.list(productId));
+    const store = this.deploymentStore;
+    if (!store) return Promise.reject(new Error('This function has no deployments table'));
+    return this.deployments.get(productId, () => store.list(productId));
   }
 
   /** Product bound to a protocol alias (`firefly#<class>#<hex>`, `cheeko#<app>`…); unknown ones are cached too. */

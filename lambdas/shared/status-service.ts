@@ -4,6 +4,7 @@
  * counter, so retried and duplicated reports are harmless.
  */
 import type { DeviceReportStatus } from '../core/model';
+import { authorizeDevice } from '../core/security';
 import type { ProductConfigCache } from './config-cache';
 import type { CatalogStore } from './store/catalog-store';
 import type { CounterName, DeploymentStore } from './store/deployment-store';
@@ -17,6 +18,8 @@ export interface ReportArgs {
   readonly status: DeviceReportStatus;
   readonly deploymentId?: string;
   readonly message?: string;
+  /** The secret the device presented (see the product's security mode). */
+  readonly credential?: string;
 }
 
 const COUNTER_FOR: Record<DeviceReportStatus, CounterName> = {
@@ -42,6 +45,9 @@ export class StatusService {
     const { config, catalog, deployments, devices } = this.deps;
     const product = await config.product(productId);
     if (!product) return { result: 'unknown_product' };
+    // A failing credential is an unknown device, and nothing is written. Only device_token mode needs the device item.
+    const holder = product.securityMode === 'device_token' ? await devices.get(productId, args.deviceId) : undefined;
+    if (!authorizeDevice(product, holder, args.credential)) return { result: 'unknown_device' };
 
     const known = await config.allDeployments(productId);
     const version =

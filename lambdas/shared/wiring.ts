@@ -14,7 +14,7 @@ export const catalogStore = (): CatalogStore => new CatalogStore(documentClient(
 export const deploymentStore = (): DeploymentStore => new DeploymentStore(documentClient(), tableNames('deployments').deployments);
 export const deviceStore = (): DeviceStore => new DeviceStore(documentClient(), tableNames('devices').devices);
 
-export const productConfigCache = (catalog: CatalogStore, deployments: DeploymentStore): ProductConfigCache =>
+export const productConfigCache = (catalog: CatalogStore, deployments?: DeploymentStore): ProductConfigCache =>
   new ProductConfigCache(catalog, deployments, configCacheTtlMs());
 
 export const lastSeenWriteIntervalMs = (): number => numberEnv(ENV.LAST_SEEN_WRITE_INTERVAL_SECONDS, 3600) * 1000;

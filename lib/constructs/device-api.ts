@@ -35,33 +35,30 @@ export class DeviceApi extends Construct {
     const { tables, storage } = props;
     this.api = new apigwv2.HttpApi(this, 'Api', { description: 'ESP32 OTA device API' });
 
+    /** Lets a function sign CDN URLs: key pair id, secret ARN and TTL in env, read on the secret. */
+    const bindSigner = (fn: OtaFunction): OtaFunction => {
+      fn.addEnvironment(ENV.CDN_BASE_URL, storage.baseUrl);
+      fn.addEnvironment(ENV.SIGNING_KEY_PAIR_ID, storage.publicKey.publicKeyId);
+      fn.addEnvironment(ENV.SIGNING_KEY_SECRET_ID, storage.signingKeySecret.secretArn);
+      fn.addEnvironment(ENV.URL_TTL_SECONDS, String((props.urlTtl ?? Duration.minutes(15)).toSeconds()));
+      storage.signingKeySecret.grantRead(fn);
+      return fn;
+    };
     const factories: Partial<Record<FunctionName, () => OtaFunction>> = {
-      check: () => {
-        const fn = new OtaFunction(this, 'CheckFunction', {
-          entry: 'handlers/check',
-          description: 'Device update checks (every device protocol)',
-          memorySize: 512,
-          environment: {
-            [ENV.CDN_BASE_URL]: storage.baseUrl,
-            [ENV.SIGNING_KEY_PAIR_ID]: storage.publicKey.publicKeyId,
-            [ENV.SIGNING_KEY_SECRET_ID]: storage.signingKeySecret.secretArn,
-            [ENV.URL_TTL_SECONDS]: String((props.urlTtl ?? Duration.minutes(15)).toSeconds()),
-          },
-        });
-        storage.signingKeySecret.grantRead(fn);
-        return fn
+      check: () =>
+        bindSigner(new OtaFunction(this, 'CheckFunction', { entry: 'handlers/check', description: 'Device update checks (every device protocol)', memorySize: 512 }))
           .bindTable(tables.firmware, FIRMWARE_TABLE, 'read')
           .bindTable(tables.deployments, DEPLOYMENTS_TABLE, 'readWrite') // offer counters
-          .bindTable(tables.devices, DEVICES_TABLE, 'readWrite');
-      },
+          .bindTable(tables.devices, DEVICES_TABLE, 'readWrite'),
+      // Signs too: Bota's heartbeat carries the manifest of a pending assignment.
       status: () =>
-        new OtaFunction(this, 'StatusFunction', { entry: 'handlers/status', description: 'Device progress and outcome reports' })
+        bindSigner(new OtaFunction(this, 'StatusFunction', { entry: 'handlers/status', description: 'Device progress reports and heartbeats' }))
           .bindTable(tables.firmware, FIRMWARE_TABLE, 'read')
           .bindTable(tables.deployments, DEPLOYMENTS_TABLE, 'readWrite')
           .bindTable(tables.devices, DEVICES_TABLE, 'readWrite'),
       activation: () =>
-        new OtaFunction(this, 'ActivationFunction', { entry: 'handlers/activation', description: 'Device activation checks' })
-          .bindTable(tables.firmware, FIRMWARE_TABLE, 'read')
+        new OtaFunction(this, 'ActivationFunction', { entry: 'handlers/activation', description: 'Cheeko activation checks' })
+          .bindTable(tables.firmware, FIRMWARE_TABLE, 'read') // product + alias lookups
           .bindTable(tables.devices, DEVICES_TABLE, 'read'),
     };
 

@@ -6,7 +6,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/env';
-import { FIRMWARE_TABLE } from '../../lambdas/shared/table-schema';
+import { DEVICES_TABLE, FIRMWARE_TABLE } from '../../lambdas/shared/table-schema';
 import type { FirmwareStorage } from './firmware-storage';
 import { OtaFunction } from './ota-function';
 import type { Tables } from './tables';
@@ -49,14 +49,15 @@ export class IngestPipeline extends Construct {
 
     this.uploadFunction = new OtaFunction(this, 'UploadFunction', {
       entry: 'handlers/upload',
-      description: 'Validates and records firmware releases dropped into the ingest bucket',
+      description: 'Validates and records firmware releases (ingest bucket events; IoTaaP HTTP uploads)',
       memorySize: 1024,
       timeout: Duration.minutes(5),
     });
     this.uploadFunction
-      .bindBucket(this.bucket, ENV.INGEST_BUCKET, 'readPut') // reads the release, writes result.json
+      .bindBucket(this.bucket, ENV.INGEST_BUCKET, 'readPut') // reads the release, writes result.json (and IoTaaP uploads)
       .bindBucket(props.storage.bucket, ENV.FIRMWARE_BUCKET, 'put') // copies accepted files, never reads
-      .bindTable(props.tables.firmware, FIRMWARE_TABLE, 'readWrite');
+      .bindTable(props.tables.firmware, FIRMWARE_TABLE, 'readWrite')
+      .bindTable(props.tables.devices, DEVICES_TABLE, 'readWrite'); // manifest `assign_to`; IoTaaP device lookup
     this.notifyOnManifest(this.uploadFunction);
   }
 

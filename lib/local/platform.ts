@@ -127,10 +127,18 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
 
 /** Every function of the route table, loaded from lambdas/handlers/<fn>.ts. */
 async function loadHandlers(): Promise<Partial<Record<FunctionName, HttpFunction>>> {
-  const [check, status, admin] = await Promise.all([
+  const [check, status, activation, upload, admin] = await Promise.all([
     import('../../lambdas/handlers/check'),
     import('../../lambdas/handlers/status'),
+    import('../../lambdas/handlers/activation'),
+    import('../../lambdas/handlers/upload'),
     import('../../lambdas/handlers/admin'),
   ]);
-  return { check: check.handler as HttpFunction, status: status.handler as HttpFunction, admin: admin.handler as HttpFunction };
+  return {
+    check: check.handler as HttpFunction,
+    status: status.handler as HttpFunction,
+    activation: activation.handler as HttpFunction,
+    upload: upload.handler as HttpFunction,
+    admin: admin.handler as HttpFunction,
+  };
 }

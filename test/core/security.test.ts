@@ -1,8 +1,9 @@
 import {
   hashSecret,
-  isAuthorized,
+  authorizeDevice,
   newDeviceToken,
   newProductKey,
+  presentedSecret,
   secretMatches,
   splitIdAndToken,
   TOKEN_LENGTH,
@@ -37,12 +38,32 @@ describe('device security', () => {
   it('authorises per mode', () => {
     const key = newProductKey();
     const token = newDeviceToken();
-    const hashes = { productKeyHash: hashSecret(key), deviceTokenHash: hashSecret(token) };
-    expect(isAuthorized('open', undefined, {})).toBe(true);
-    expect(isAuthorized('product_key', key, hashes)).toBe(true);
-    expect(isAuthorized('product_key', token, hashes)).toBe(false);
-    expect(isAuthorized('device_token', token, hashes)).toBe(true);
-    expect(isAuthorized('device_token', key, hashes)).toBe(false);
-    expect(isAuthorized('device_token', token, { productKeyHash: hashes.productKeyHash })).toBe(false);
+    const product = (securityMode: 'open' | 'product_key' | 'device_token') => ({ securityMode, productKeyHash: hashSecret(key) });
+    const device = { tokenHash: hashSecret(token) };
+    expect(authorizeDevice(product('open'), undefined, undefined)).toBe(true);
+    expect(authorizeDevice(product('product_key'), undefined, key)).toBe(true);
+    expect(authorizeDevice(product('product_key'), device, token)).toBe(false);
+    expect(authorizeDevice(product('product_key'), undefined, undefined)).toBe(false);
+    expect(authorizeDevice(product('device_token'), device, token)).toBe(true);
+    expect(authorizeDevice(product('device_token'), device, key)).toBe(false);
+    expect(authorizeDevice(product('device_token'), undefined, token)).toBe(false);
+    expect(authorizeDevice(product('device_token'), {}, token)).toBe(false);
+  });
+
+  it('accepts the previous product key until it is retired', () => {
+    const [oldKey, newKey] = [newProductKey(), newProductKey()];
+    const rotated = { securityMode: 'product_key' as const, productKeyHash: hashSecret(newKey), previousProductKeyHash: hashSecret(oldKey) };
+    expect(authorizeDevice(rotated, undefined, newKey)).toBe(true);
+    expect(authorizeDevice(rotated, undefined, oldKey)).toBe(true);
+    expect(authorizeDevice({ ...rotated, previousProductKeyHash: undefined }, undefined, oldKey)).toBe(false);
+  });
+
+  it('reads the secret from Bearer, Basic (password), X-OTA-Key/X-OTA-Token, else the fallback', () => {
+    expect(presentedSecret({ authorization: 'Bearer abc' })).toBe('abc');
+    expect(presentedSecret({ authorization: `Basic ${Buffer.from('dev:pk_x:y').toString('base64')}` })).toBe('pk_x:y'); // RFC 7617: the user id has no colon
+    expect(presentedSecret({ 'x-ota-key': 'k' })).toBe('k');
+    expect(presentedSecret({ 'x-ota-token': 't' }, 'body')).toBe('t');
+    expect(presentedSecret({}, 'body')).toBe('body');
+    expect(presentedSecret({})).toBeUndefined();
   });
 });

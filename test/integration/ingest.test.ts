@@ -121,8 +121,8 @@ describe('idempotency', () => {
     const key = await uploadRelease(t.platform.s3, t.platform.buckets.ingest, { product: 'ing', version: '5.0.0', files: { 'fw.bin': image('5.0.0', 50) } });
     await t.platform.ingest.idle();
     const first = await readResult(t.platform.s3, t.platform.buckets.ingest, 'ing', '5.0.0');
-    await handler(manifestEvent(key));
-    await Promise.all([handler(manifestEvent(key)), handler(manifestEvent(key))]);
+    await handler(manifestEvent(key), {} as never);
+    await Promise.all([handler(manifestEvent(key), {} as never), handler(manifestEvent(key), {} as never)]);
     const again = await readResult(t.platform.s3, t.platform.buckets.ingest, 'ing', '5.0.0');
     expect(again).toMatchObject({ status: 'accepted', build_number: first.build_number, duplicate: true });
     const items = (await t.api.get('/admin/v1/products/ing/firmware')).body.items.filter((f: any) => f.version === '5.0.0');

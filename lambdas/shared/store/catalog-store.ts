@@ -188,6 +188,29 @@ export class CatalogStore {
     }
   }
 
+  /** Sets the product key hash and the still-accepted previous one (undefined removes it). */
+  async setProductKeys(productId: string, current: string | undefined, previous: string | undefined): Promise<void> {
+    const sets: string[] = [];
+    const removes: string[] = [];
+    const values: Record<string, unknown> = {};
+    for (const [name, v] of [['productKeyHash', current], ['previousProductKeyHash', previous]] as const) {
+      if (v === undefined) removes.push(name);
+      else {
+        sets.push(`${name} = :${name}`);
+        values[`:${name}`] = v;
+      }
+    }
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: productId, sk: PRODUCT_SK },
+        UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
+        ConditionExpression: 'attribute_exists(pk)',
+        ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+      }),
+    );
+  }
+
   /** Claims a protocol alias for a product; false when another product holds it. */
   async claimAlias(alias: string, productId: string): Promise<boolean> {
     try {

@@ -1,0 +1,32 @@
+/**
+ * FireFly / esp32FOTA manifest protocol: `GET /ota/{class}/{product_hex}?current_version=`.
+ * Response `{ type, version, app, ui? }` with signed CDN URLs; must fit esp32FOTA's 2048-byte
+ * parse buffer. Pure shaping; the adapter does the I/O.
+ */
+import * as z from 'zod/mini';
+import { DEVICE_ID_PATTERN } from '../device-id';
+import { CHANNEL_PATTERN } from '../manifest';
+import { isValidVersion } from '../version';
+
+/** esp32FOTA reads the manifest into a 2048-byte buffer. */
+export const ESP32FOTA_MANIFEST_MAX_BYTES = 2048;
+
+export const FireflyQuerySchema = z.object({
+  current_version: z.string().check(z.maxLength(64), z.refine(isValidVersion, 'must be a semver, calendar or numeric version')),
+  /** esp32FOTA `useDeviceId(true)` appends `?id=<MAC>`: puts the device in rollout cohorts. */
+  id: z.optional(z.string().check(z.regex(DEVICE_ID_PATTERN))),
+  channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
+  token: z.optional(z.string().check(z.maxLength(256))),
+});
+export type FireflyQuery = z.infer<typeof FireflyQuerySchema>;
+
+export interface FireflyManifest {
+  readonly type: string;
+  readonly version: string;
+  readonly app?: string;
+  readonly ui?: string;
+}
+
+export function fireflyManifest(type: string, version: string, urls?: { app: string; ui?: string }): FireflyManifest {
+  return { type, version, ...(urls ? { app: urls.app, ...(urls.ui ? { ui: urls.ui } : {}) } : {}) };
+}

@@ -1,0 +1,40 @@
+/**
+ * activation — Cheeko `POST /toy/ota/activate`: 200 plain `success` for a registered, active
+ * device; 202 with an empty body for an unknown device, a missing MAC or any internal error.
+ * One cached product lookup and one device GetItem.
+ */
+import { cheekoAlias } from '../core/admin-api';
+import { resolveCheekoMac } from '../core/protocols/cheeko';
+import { authorizeDevice, presentedSecret } from '../core/security';
+import { empty, header, httpHandler, parseJsonBody, text } from '../shared/http';
+import { createLogger } from '../shared/logger';
+import { catalogStore, deviceStore, productConfigCache } from '../shared/wiring';
+
+const logger = createLogger('activation');
+const config = productConfigCache(catalogStore());
+const devices = deviceStore();
+
+export const handler = httpHandler(
+  logger,
+  async (event) => {
+    let body: Record<string, unknown> = {};
+    try {
+      body = parseJsonBody(event, { allowEmpty: true });
+    } catch {
+      /* a body is optional when the Device-Id header is sent */
+    }
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const mac = resolveCheekoMac(header(event, 'device-id'), { mac: str(body.mac), mac_address: str(body.mac_address) });
+    if ('error' in mac) return empty(202);
+    const application = str(body.application)?.trim();
+    const product =
+      (application ? await config.productByAlias(cheekoAlias(application)) : undefined) ?? (await config.productByAlias(cheekoAlias(undefined)));
+    if (!product) return empty(202);
+    const device = await devices.get(product.productId, mac.mac);
+    if (!device || !device.active || !authorizeDevice(product, device, presentedSecret(event.headers ?? {}, str(body.token)))) return empty(202);
+    logger.info('activated', { productId: product.productId, deviceId: mac.mac });
+    return text(200, 'success');
+  },
+  // Seed: internal errors are 202 with an empty body too.
+  { onError: () => empty(202) },
+);

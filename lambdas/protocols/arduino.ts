@@ -1,0 +1,37 @@
+/**
+ * Arduino-ESP32 HTTPUpdate: `GET /api/v1/ota/arduino/{productId}` → 304 nothing newer (also for
+ * unknown or inactive devices: HTTPUpdate reports NO_UPDATES), 302 to the signed CDN URL, 403 for
+ * a failing credential, 404 for an unknown product, 400 for requests that are not HTTPUpdate's.
+ * Sketch must call `httpUpdate.setFollowRedirects(HTTPC_FORCE_FOLLOW_REDIRECTS)`.
+ */
+import { DomainError } from '../core/errors';
+import { parseArduinoHeaders } from '../core/protocols/arduino';
+import { presentedSecret } from '../core/security';
+import { empty, json, type HttpEvent, type HttpResult } from '../shared/http';
+import type { ProtocolDeps, ProtocolRoutes } from './types';
+
+export function arduinoRoutes(deps: ProtocolDeps): ProtocolRoutes {
+  return {
+    'GET /api/v1/ota/arduino/{productId}': {
+      async handle(event: HttpEvent): Promise<HttpResult> {
+        const productId = event.pathParameters?.productId ?? '';
+        const headers = event.headers ?? {};
+        const req = parseArduinoHeaders(headers);
+        if (typeof req === 'string') throw new DomainError('invalid', 'invalid_arduino_request', req);
+        const product = await deps.config.product(productId);
+        if (!product) return json(404, { error: { code: 'unknown_product', message: `No product ${productId}` } });
+
+        // No version header: identify the running build by the image hash HTTPUpdate reports.
+        let version = req.version;
+        if (!version && req.sketchSha256) {
+          version = (await deps.config.releasedFirmware(productId)).find((f) => f.imageHash === req.sketchSha256)?.version;
+        }
+        const r = await deps.checks.check(productId, { deviceId: req.deviceId, version, hw: {} }, { credential: presentedSecret(headers) });
+        if (r.unauthorized) return json(403, { error: { code: 'forbidden', message: 'Invalid or missing credential' } });
+        if (r.decision.status !== 'update_available' || !r.offer) return empty(304);
+        if (req.freeSpace !== undefined && r.offer.app.size > req.freeSpace) return empty(304); // would not fit: do not start
+        return empty(302, { location: r.offer.appUrl });
+      },
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Cheeko toy OTA, exactly as the seed documents it:
+ * - `POST /toy/ota/` registers or updates the device and answers the raw payload
+ *   `{ device, firmware | null, serverTime }`; missing/invalid MAC → 400 `{ code, msg }`;
+ *   an internal error → 200 `{ "error": … }`.
+ * - `GET /toy/ota/?type=` → `{ code: 0, msg: "success", data: { status, latestVersions, serverTime } }`.
+ * Product mapping: the body's (or query's) `application` names a product bound to it; requests
+ * without one go to the product bound as the Cheeko default.
+ */
+import { cheekoAlias } from '../core/admin-api';
+import { isDomainError } from '../core/errors';
+import { CHEEKO_DEFAULT_BOARDS, cheekoFirmware, CheekoBodySchema, latestVersionsByBoard, resolveCheekoMac, serverTime } from '../core/protocols/cheeko';
+import { presentedSecret } from '../core/security';
+import { compareVersions } from '../core/version';
+import { header, json, parseJsonBody, type HttpEvent, type HttpResult } from '../shared/http';
+import type { ProtocolDeps, ProtocolRoutes } from './types';
+
+export function cheekoRoutes(deps: ProtocolDeps): ProtocolRoutes {
+  const productFor = (application: string | undefined) =>
+    application ? deps.config.productByAlias(cheekoAlias(application)).then((p) => p ?? deps.config.productByAlias(cheekoAlias(undefined))) : deps.config.productByAlias(cheekoAlias(undefined));
+
+  return {
+    'POST /toy/ota': {
+      async handle(event: HttpEvent): Promise<HttpResult> {
+        let raw: Record<string, unknown>;
+        try {
+          raw = parseJsonBody(event, { allowEmpty: true });
+        } catch {
+          raw = {};
+        }
+        const parsed = CheekoBodySchema.safeParse(raw);
+        const body = parsed.success ? parsed.data : {};
+        const mac = resolveCheekoMac(header(event, 'device-id'), {
+          mac: typeof raw.mac === 'string' ? raw.mac : undefined,
+          mac_address: typeof raw.mac_address === 'string' ? raw.mac_address : undefined,
+        });
+        if ('error' in mac) return json(400, mac.error);
+
+        const now = Date.now();
+        const product = await productFor(body.application);
+        const reply = (device: { currentVersion?: string; board?: string; autoUpdate?: boolean }, firmware: unknown) =>
+          json(200, {
+            device: { mac: mac.mac, currentVersion: device.currentVersion ?? body.version ?? '', board: device.board ?? body.board ?? '', autoUpdate: device.autoUpdate ?? true },
+            firmware,
+            serverTime: serverTime(now),
+          });
+        if (!product) return reply({}, null);
+
+        const info: Record<string, string | number> = {};
+        if (body.flash_size !== undefined) info.flash_size = body.flash_size;
+        if (body.chip_model_name) info.chip_model_name = body.chip_model_name;
+        if (body.chip_info) info.chip_info = body.chip_info;
+        if (body.application) info.application = body.application;
+        const r = await deps.checks.check(
+          product.productId,
+          {
+            deviceId: mac.mac,
+            version: body.version,
+            hw: { board: body.board }, // chip_model_name is free text ("ESP32-S3 (QFN56)"): kept as info, not matched
+            ...(Object.keys(info).length ? { info } : {}),
+          },
+          { credential: presentedSecret(event.headers ?? {}, body.token) },
+        );
+        if (r.decision.status !== 'update_available' || !r.offer) return reply(r.device ?? {}, null);
+        return reply(r.device ?? {}, cheekoFirmware(product.productId, r.decision.offer.firmware, r.offer.appUrl, r.offer.app.size));
+      },
+      // The seed's contract: internal errors are 200 `{ "error": … }` (its devices treat non-200 as fatal).
+      onError: (e) => (isDomainError(e) ? json(400, { code: 400, msg: e.message }) : json(200, { error: 'Internal server error' })),
+    },
+
+    'GET /toy/ota': {
+      async handle(event: HttpEvent): Promise<HttpResult> {
+        const q = event.queryStringParameters ?? {};
+        const type = q.type?.trim() || undefined;
+        const now = Date.now();
+        const product = await productFor(q.application?.trim() || undefined);
+        let latestVersions: Record<string, { version: string; forceUpdate: boolean }> = {};
+        if (product) {
+          const released = await deps.config.releasedFirmware(product.productId);
+          latestVersions = latestVersionsByBoard(released, product.chip, type, compareVersions);
+          if (!type) {
+            // The seed lists its three boards; builds may name more.
+            const known = new Set([...CHEEKO_DEFAULT_BOARDS, ...released.flatMap((f) => f.boards ?? [product.chip])]);
+            latestVersions = Object.fromEntries(Object.entries(latestVersions).filter(([b]) => known.has(b)));
+          }
+        }
+        return json(200, { code: 0, msg: 'success', data: { status: 'online', latestVersions, serverTime: now } });
+      },
+      onError: (e) => (isDomainError(e) ? json(400, { code: 400, msg: e.message }) : undefined),
+    },
+  };
+}

@@ -66,7 +66,8 @@ export function parseEspAppImage(head: Uint8Array): EspAppImage {
 
 export type ImageCheck = { readonly ok: true } | { readonly ok: false; readonly code: 'chip_mismatch' | 'version_mismatch'; readonly reason: string };
 
-export function validateAppImage(image: EspAppImage, expected: { chip: Chip; version: string }): ImageCheck {
+/** `version` undefined: the descriptor's version is recorded, not compared (manifest `app_version_check: false`). */
+export function validateAppImage(image: EspAppImage, expected: { chip: Chip; version?: string }): ImageCheck {
   const want = CHIP_IDS[expected.chip];
   if (image.chipId !== want) {
     const hex = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
@@ -76,7 +77,7 @@ export function validateAppImage(image: EspAppImage, expected: { chip: Chip; ver
       reason: `image is for ${image.chip ?? 'an unknown chip'} (${hex(image.chipId)}) but the product is ${expected.chip} (${hex(want)})`,
     };
   }
-  if (image.app.version !== expected.version) {
+  if (expected.version !== undefined && image.app.version !== expected.version) {
     return {
       ok: false,
       code: 'version_mismatch',

@@ -34,6 +34,11 @@ export const IngestManifestSchema = z
     release: z.optional(z.boolean()),
     /** Board types the build is for (Cheeko `board`, Bota `model`); absent = every board of the chip. */
     boards: z.optional(z.array(z.string().check(z.regex(BOARD_PATTERN, 'must be a board name'))).check(z.minLength(1), z.maxLength(32))),
+    /**
+     * false: record the image's own version but do not require it to equal `version`. For Arduino
+     * builds, whose app descriptor carries the core's version, not the sketch's.
+     */
+    app_version_check: z.optional(z.boolean()),
     /** Install without asking the user (Cheeko `force`). */
     force: z.optional(z.boolean()),
     /** Assign the build to these devices once accepted (implies release); used by the IoTaaP upload route. */

@@ -11,7 +11,7 @@ import { fireflyAlias } from '../core/admin-api';
 import { normalizeDeviceId } from '../core/device-id';
 import { DomainError } from '../core/errors';
 import { DEFAULT_CHANNEL, type OfferedBuild, type Product } from '../core/model';
-import { fireflyManifest, FireflyQuerySchema, type FireflyQuery } from '../core/protocols/firefly';
+import { esp32FotaDeviceId, fireflyManifest, FireflyQuerySchema, type FireflyQuery } from '../core/protocols/firefly';
 import { authorizeDevice, presentedSecret } from '../core/security';
 import { selectOffer } from '../core/select';
 import { signOffer } from '../shared/check-service';
@@ -31,7 +31,7 @@ export function fireflyRoutes(deps: ProtocolDeps): ProtocolRoutes {
     if (q.id) {
       const r = await deps.checks.check(
         product.productId,
-        { deviceId: normalizeDeviceId(q.id), version: q.current_version, hw: {}, channel: q.channel },
+        { deviceId: normalizeDeviceId(esp32FotaDeviceId(q.id)), version: q.current_version, hw: {}, channel: q.channel },
         { credential, order: 'next' },
       );
       if (r.unauthorized) return { denied: true };

@@ -4,7 +4,7 @@
  * One cached product lookup and one device GetItem.
  */
 import { cheekoAlias } from '../core/admin-api';
-import { resolveCheekoMac } from '../core/protocols/cheeko';
+import { cheekoApplication, resolveCheekoMac } from '../core/protocols/cheeko';
 import { authorizeDevice, presentedSecret } from '../core/security';
 import { empty, header, httpHandler, parseJsonBody, text } from '../shared/http';
 import { createLogger } from '../shared/logger';
@@ -26,7 +26,8 @@ export const handler = httpHandler(
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const mac = resolveCheekoMac(header(event, 'device-id'), { mac: str(body.mac), mac_address: str(body.mac_address) });
     if ('error' in mac) return empty(202);
-    const application = str(body.application)?.trim();
+    // Length-capped like the check route's (an overlong one is no bound application, never a DynamoDB key).
+    const application = cheekoApplication(body.application);
     const product =
       (application ? await config.productByAlias(cheekoAlias(application)) : undefined) ?? (await config.productByAlias(cheekoAlias(undefined)));
     if (!product) return empty(202);

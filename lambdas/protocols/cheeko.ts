@@ -9,15 +9,17 @@
  */
 import { cheekoAlias } from '../core/admin-api';
 import { isDomainError } from '../core/errors';
-import { CHEEKO_DEFAULT_BOARDS, cheekoFirmware, CheekoBodySchema, latestVersionsByBoard, resolveCheekoMac, serverTime } from '../core/protocols/cheeko';
+import { CHEEKO_DEFAULT_BOARDS, cheekoApplication, cheekoFirmware, latestVersionsByBoard, parseCheekoBody, resolveCheekoMac, serverTime } from '../core/protocols/cheeko';
 import { presentedSecret } from '../core/security';
 import { compareVersions } from '../core/version';
 import { header, json, parseJsonBody, type HttpEvent, type HttpResult } from '../shared/http';
 import type { ProtocolDeps, ProtocolRoutes } from './types';
 
 export function cheekoRoutes(deps: ProtocolDeps): ProtocolRoutes {
-  const productFor = (application: string | undefined) =>
-    application ? deps.config.productByAlias(cheekoAlias(application)).then((p) => p ?? deps.config.productByAlias(cheekoAlias(undefined))) : deps.config.productByAlias(cheekoAlias(undefined));
+  const productFor = (raw: unknown) => {
+    const application = cheekoApplication(raw);
+    return application ? deps.config.productByAlias(cheekoAlias(application)).then((p) => p ?? deps.config.productByAlias(cheekoAlias(undefined))) : deps.config.productByAlias(cheekoAlias(undefined));
+  };
 
   return {
     'POST /toy/ota': {
@@ -28,8 +30,7 @@ export function cheekoRoutes(deps: ProtocolDeps): ProtocolRoutes {
         } catch {
           raw = {};
         }
-        const parsed = CheekoBodySchema.safeParse(raw);
-        const body = parsed.success ? parsed.data : {};
+        const body = parseCheekoBody(raw);
         const mac = resolveCheekoMac(header(event, 'device-id'), {
           mac: typeof raw.mac === 'string' ? raw.mac : undefined,
           mac_address: typeof raw.mac_address === 'string' ? raw.mac_address : undefined,
@@ -40,7 +41,9 @@ export function cheekoRoutes(deps: ProtocolDeps): ProtocolRoutes {
         const product = await productFor(body.application);
         const reply = (device: { currentVersion?: string; board?: string; autoUpdate?: boolean }, firmware: unknown) =>
           json(200, {
-            device: { mac: mac.mac, currentVersion: device.currentVersion ?? body.version ?? '', board: device.board ?? body.board ?? '', autoUpdate: device.autoUpdate ?? true },
+            // What the device reports first: `device` is the item as read BEFORE this check, so preferring
+            // it echoed the previous version/board after an update (seed: "Version reported by device").
+            device: { mac: mac.mac, currentVersion: body.version ?? device.currentVersion ?? '', board: body.board ?? device.board ?? '', autoUpdate: device.autoUpdate ?? true },
             firmware,
             serverTime: serverTime(now),
           });
@@ -73,7 +76,7 @@ export function cheekoRoutes(deps: ProtocolDeps): ProtocolRoutes {
         const q = event.queryStringParameters ?? {};
         const type = q.type?.trim() || undefined;
         const now = Date.now();
-        const product = await productFor(q.application?.trim() || undefined);
+        const product = await productFor(q.application);
         let latestVersions: Record<string, { version: string; forceUpdate: boolean }> = {};
         if (product) {
           const released = await deps.config.releasedFirmware(product.productId);

@@ -23,6 +23,31 @@ export const CheekoBodySchema = z.object({
 });
 export type CheekoBody = z.infer<typeof CheekoBodySchema>;
 
+/**
+ * The body's fields that validate. One malformed optional field (e.g. `flash_size: "8MB"`) must not
+ * cost the device its version, board and application, as rejecting the whole object did.
+ */
+export function parseCheekoBody(raw: Record<string, unknown>): CheekoBody {
+  const whole = CheekoBodySchema.safeParse(raw);
+  if (whole.success) return whole.data;
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(CheekoBodySchema.shape)) {
+    const r = schema.safeParse(raw[key]);
+    if (r.success && r.data !== undefined) out[key] = r.data;
+  }
+  return out as CheekoBody;
+}
+
+/**
+ * A usable `application` (body or query): a non-empty string within the schema's 64 characters.
+ * Anything else selects the default product; an overlong one used to reach DynamoDB as an alias
+ * key and fail there (GET /toy/ota/?application=<3000 chars> answered 503).
+ */
+export function cheekoApplication(v: unknown): string | undefined {
+  const s = typeof v === 'string' ? v.trim() : '';
+  return s && s.length <= 64 ? s : undefined;
+}
+
 /** `Device-Id` header first, then body `mac`, then `mac_address`. */
 export function resolveCheekoMac(headerValue: string | undefined, body: { mac?: string; mac_address?: string }): { mac: string } | { error: typeof CHEEKO_MISSING_MAC | typeof CHEEKO_INVALID_MAC } {
   const raw = headerValue?.trim() || body.mac?.trim() || body.mac_address?.trim();

@@ -69,7 +69,11 @@ export function botaHeartbeatRoutes(deps: ProtocolDeps & { readonly statuses: St
         let device;
         if (hb.ota_status) {
           const before = await deps.devices.get(hb.product, deviceId, true);
-          const build = before?.assignment?.build ?? before?.lastOffer?.build;
+          // The build last sent to the device: a delivered assignment's, else the last deployment offer.
+          // (Fix: an applied/failed assignment is history; it used to claim every later failure, so the
+          // build the device runs was marked failed and the deployment build that failed was re-offered.)
+          const a = before?.assignment;
+          const build = a?.state === 'delivered' ? a.build : before?.lastOffer?.build;
           if (build !== undefined) {
             await deps.statuses.report(hb.product, { deviceId, build, status: hb.ota_status, credential, ...(hb.ota_error ? { message: hb.ota_error } : {}) });
             device = await deps.devices.get(hb.product, deviceId, true); // read our own write

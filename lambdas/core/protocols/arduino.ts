@@ -11,6 +11,11 @@ export interface ArduinoRequest {
   readonly version?: string;
   readonly sketchSha256?: string;
   readonly freeSpace?: number;
+  /**
+   * `updateSpiffs()` (`x-ESP32-mode: spiffs`): the answer is written into the filesystem
+   * partition, so it must never be the application image. Absent or `sketch`: an app update.
+   */
+  readonly filesystem?: boolean;
 }
 
 /** Parses the headers HTTPUpdate sends (names lower-cased); a reason string when unusable. */
@@ -23,10 +28,12 @@ export function parseArduinoHeaders(headers: Readonly<Record<string, string | un
   const sha = headers['x-esp32-sketch-sha256']?.trim().toLowerCase() || undefined;
   if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) return 'x-ESP32-sketch-sha256 is not a SHA-256';
   const free = Number(headers['x-esp32-free-space']);
+  const mode = headers['x-esp32-mode']?.trim().toLowerCase();
   return {
     deviceId: normalizeDeviceId(mac),
     ...(version ? { version } : {}),
     ...(sha ? { sketchSha256: sha } : {}),
     ...(Number.isFinite(free) && free > 0 ? { freeSpace: free } : {}),
+    ...(mode && mode !== 'sketch' ? { filesystem: true } : {}),
   };
 }

@@ -2,7 +2,16 @@
  * The embedded AWS peers: dynalite (DynamoDB) and s3rver (S3), real HTTP servers on loopback.
  * Tables are created from the same key schemas the CDK stack uses.
  */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  ResourceNotFoundException,
+  ScanCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -42,12 +51,6 @@ async function createTables(endpoint: string): Promise<void> {
   try {
     for (const spec of TABLES) {
       const TableName = LOCAL_TABLE_NAMES[spec.envVar];
-      try {
-        await client.send(new DescribeTableCommand({ TableName }));
-        continue; // persisted from an earlier run
-      } catch (e) {
-        if (!(e instanceof ResourceNotFoundException)) throw e;
-      }
       const attrs = new Map<string, string>();
       const add = (k?: { name: string; type: string }) => k && attrs.set(k.name, k.type);
       add(spec.partitionKey);
@@ -57,6 +60,30 @@ async function createTables(endpoint: string): Promise<void> {
         { AttributeName: pk.name, KeyType: 'HASH' as const },
         ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
       ];
+      let existing;
+      try {
+        existing = (await client.send(new DescribeTableCommand({ TableName }))).Table;
+      } catch (e) {
+        if (!(e instanceof ResourceNotFoundException)) throw e;
+      }
+      let carried: Record<string, AttributeValue>[] = [];
+      if (existing) {
+        const have = new Set((existing.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
+        if (spec.indexes.every((i) => have.has(i.indexName))) continue; // persisted from an earlier run
+        // A data dir from before an index existed. dynalite cannot add an index to a table, so the
+        // table is rebuilt with its items (local data, small).
+        carried = await scanAll(client, TableName);
+        await client.send(new DeleteTableCommand({ TableName }));
+        for (let i = 0; i < 100; i++) {
+          try {
+            await client.send(new DescribeTableCommand({ TableName }));
+            await new Promise((r) => setTimeout(r, 20));
+          } catch (e) {
+            if (e instanceof ResourceNotFoundException) break;
+            throw e;
+          }
+        }
+      }
       await client.send(
         new CreateTableCommand({
           TableName,
@@ -74,17 +101,36 @@ async function createTables(endpoint: string): Promise<void> {
             : {}),
         }),
       );
-    }
-    for (const spec of TABLES) {
-      const TableName = LOCAL_TABLE_NAMES[spec.envVar];
-      for (let i = 0; i < 100; i++) {
-        const t = await client.send(new DescribeTableCommand({ TableName }));
-        if (t.Table?.TableStatus === 'ACTIVE') break;
-        await new Promise((r) => setTimeout(r, 20));
+      if (carried.length) {
+        await waitActive(client, spec);
+        for (const Item of carried) await client.send(new PutItemCommand({ TableName, Item }));
       }
     }
+    for (const spec of TABLES) await waitActive(client, spec);
   } finally {
     client.destroy();
+  }
+}
+
+async function scanAll(client: DynamoDBClient, TableName: string): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+  do {
+    const r = await client.send(new ScanCommand({ TableName, ExclusiveStartKey }));
+    items.push(...(r.Items ?? []));
+    ExclusiveStartKey = r.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+async function waitActive(client: DynamoDBClient, spec: TableSpec): Promise<void> {
+  const TableName = LOCAL_TABLE_NAMES[spec.envVar];
+  for (let i = 0; i < 100; i++) {
+    const t = await client.send(new DescribeTableCommand({ TableName }));
+    const gsis = t.Table?.GlobalSecondaryIndexes ?? [];
+    const ready = spec.indexes.every((x) => gsis.some((g) => g.IndexName === x.indexName && g.IndexStatus === 'ACTIVE'));
+    if (t.Table?.TableStatus === 'ACTIVE' && ready) return;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -4,6 +4,7 @@
  * every device protocol call this and only do I/O around it.
  */
 import { selectOffer, type NoOfferReason } from './select';
+import { compareVersions, parseVersion } from './version';
 import { DEFAULT_CHANNEL, OPEN_ASSIGNMENT_STATES, type Deployment, type Device, type DeviceHardware, type OfferedBuild, type Product } from './model';
 
 /** What a device told us in a check, already validated and normalised. */
@@ -44,10 +45,17 @@ export interface CheckPlan {
   readonly assignment?: { readonly assignmentId: string; readonly to: 'delivered' | 'applied' };
 }
 
+/** Same version by meaning (`v1.0.1` = `1.0.1`), not only by spelling. */
+function sameVersion(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (a === b) return true;
+  return parseVersion(a) !== undefined && parseVersion(b) !== undefined && compareVersions(a, b) === 0;
+}
+
 function assignmentTransition(device: Device | undefined, decision: CheckDecision, currentBuild?: number, currentVersion?: string): CheckPlan['assignment'] {
   const a = device?.assignment;
   if (!a || !OPEN_ASSIGNMENT_STATES.includes(a.state)) return undefined;
-  if (currentBuild === a.build || currentVersion === a.firmware.version) return { assignmentId: a.assignmentId, to: 'applied' };
+  if (currentBuild === a.build || sameVersion(currentVersion, a.firmware.version)) return { assignmentId: a.assignmentId, to: 'applied' };
   if (a.state === 'pending' && decision.status === 'update_available' && decision.offer.assignmentId === a.assignmentId) {
     return { assignmentId: a.assignmentId, to: 'delivered' };
   }
@@ -73,7 +81,7 @@ export interface PlanCheckArgs {
 function assignedOffer(device: Device | undefined, currentBuild: number | undefined, currentVersion: string | undefined): Offer | undefined {
   const a = device?.assignment;
   if (!a || !OPEN_ASSIGNMENT_STATES.includes(a.state)) return undefined;
-  if (currentBuild === a.build || currentVersion === a.firmware.version) return undefined;
+  if (currentBuild === a.build || sameVersion(currentVersion, a.firmware.version)) return undefined;
   if (device!.failedBuilds.includes(a.build)) return undefined;
   return { build: a.build, firmware: a.firmware, assignmentId: a.assignmentId };
 }
@@ -107,10 +115,14 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
   if (device && !device.active) return { decision: { status: 'inactive' }, write: { kind: 'none' } };
 
   const assigned = assignedOffer(device, currentBuild, currentVersion);
+  // "Newer" is judged on what the device says: a reported build by build number, a reported
+  // version by version (build numbers follow upload order: a hotfix 1.1.1 uploaded after 1.2.0
+  // is not newer than 1.2.0). The stored build only stands in when the device says neither.
+  const comparedBuild = input.build ?? (input.version === undefined ? device?.currentBuild : undefined);
   const selection = assigned
     ? undefined
     : selectOffer({
-        device: { deviceId: input.deviceId, channel, currentBuild, currentVersion, hw, failedBuilds: device?.failedBuilds ?? [] },
+        device: { deviceId: input.deviceId, channel, currentBuild: comparedBuild, currentVersion, hw, failedBuilds: device?.failedBuilds ?? [] },
         productChip: product.chip,
         deployments,
         order: args.order,

@@ -155,7 +155,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const fn = opts.functions[match.route.fn];
     if (!fn) return sendJson(res, 404, { message: 'Not Found' });
     const body = await readBody(req);
-    if (body === 'too_large') return sendJson(res, 413, { message: 'Request Entity Too Large' });
+    if (body === 'too_large') {
+      // The rest of the body is unread: close the connection so a reused one does not see it as a request.
+      res.setHeader('connection', 'close');
+      sendJson(res, 413, { message: 'Request Entity Too Large' });
+      res.on('finish', () => req.socket.destroy());
+      return;
+    }
     const requestId = randomUUID();
     const started = Date.now();
     try {

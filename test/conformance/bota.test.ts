@@ -288,12 +288,8 @@ describe('HTTP OTA — heartbeat', () => {
     expect((await getAssignment('bota', 'pin-already')).body.state).toBe('applied');
   });
 
-  // BUG (lambdas/core/check.ts, assignmentTransition/assignedOffer): "reported version matches the
-  // assigned release version" is a raw string compare, while versions everywhere else compare
-  // semantically (isNewerVersion('v1.0.1', '1.0.1') is false). A device whose firmware reports
-  // "1.0.1" after installing the release "v1.0.1" never gets `applied` and is handed the same
-  // manifest on every heartbeat: an endless download/flash/reboot loop.
-  it.failing('applied when the reported version matches the assigned one spelled without the leading "v"', async () => {
+  // Versions compare by meaning: a device reporting "1.0.1" after installing "v1.0.1" has applied it.
+  it('applied when the reported version matches the assigned one spelled without the leading "v"', async () => {
     await onlineDevice('bota', 'pin-vprefix', 'v1.0.0');
     await assign('bota', 'pin-vprefix', { build: build('bota', 'v1.0.1') });
     await heartbeat('pin-vprefix', { product: 'bota', firmware_version: 'v1.0.0' });

@@ -179,13 +179,8 @@ describe('sequential updates: the oldest RELEASED version strictly greater than 
     expect(await next('2026.10.001')).toBe('2026.10.001'); // latest: same version
   });
 
-  // BUG (lambdas/core/select.ts isNewerBuild + lambdas/core/check.ts resolveCurrentBuild, not this
-  // adapter's files): with `id` the generic check maps current_version to its build number and then
-  // keeps only deployments with a HIGHER BUILD, so "strictly greater version" becomes "uploaded
-  // later". Builds uploaded out of version order (calendar releases published newest first, a
-  // hotfix 1.1.1 after 1.2.0) are skipped or offered as downgrades. Anonymous requests compare
-  // versions and are right. Remove `.failing` once selectOffer compares versions for order 'next'.
-  it.failing('orders calendar versions for an identified device (id) as well', async () => {
+  // "Newer" follows the version the device reports, not upload order (build numbers).
+  it('orders calendar versions for an identified device (id) as well', async () => {
     // Same product as above: builds were published newest first (2026.10.001 has the lowest build).
     const next = async (v: string, id: string) => (await ota('calendar', '0x00000002', { current_version: v, id })).body.version;
     expect(await next('2026.03.001', '132311636170001')).toBe('2026.03.002');
@@ -212,8 +207,7 @@ describe('sequential updates: the oldest RELEASED version strictly greater than 
       expect(await next('1.0.0', '132311636170010')).toBe('1.1.1');
     });
 
-    // BUG (see above): a device with `id` on 1.2.0 is offered 1.1.1 (a higher build), a downgrade.
-    it.failing('is never offered as a downgrade to an identified device on 1.2.0', async () => {
+    it('is never offered as a downgrade to an identified device on 1.2.0', async () => {
       expect(await next('1.2.0', '132311636170011')).toBe('1.2.0');
     });
   });

@@ -157,9 +157,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const body = await readBody(req);
     if (body === 'too_large') {
       // The rest of the body is unread: close the connection so a reused one does not see it as a request.
+      const socket = req.socket;
       res.setHeader('connection', 'close');
+      res.on('finish', () => socket?.destroy());
       sendJson(res, 413, { message: 'Request Entity Too Large' });
-      res.on('finish', () => req.socket.destroy());
       return;
     }
     const requestId = randomUUID();

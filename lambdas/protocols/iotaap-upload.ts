@@ -29,18 +29,24 @@ export interface IotaapUploadDeps {
 }
 
 const SEMVER = /^\d+\.\d+\.\d+$/;
+/** Written to result.json before the manifest, so only the pipeline's verdict on this upload ends the wait. */
+const PENDING_RESULT = { status: 'pending', note: 'IoTaaP upload in progress; the ingest pipeline overwrites this' };
 const message = (status: number, text: string) => json(status, { message: text });
 const uploadError = (error: string) => json(500, { message: 'Error when uploading firmware file', error }, { 'retry-after': '30' });
 
 export function iotaapUploadRoutes(deps: IotaapUploadDeps): ProtocolRoutes {
-  async function waitForResult(key: string, sha: string): Promise<{ status: string; reason?: string; code?: string } | undefined> {
+  async function waitForResult(key: string, sha: string, deviceId: string): Promise<{ status: string; reason?: string; code?: string } | undefined> {
     const deadline = Date.now() + (deps.resultTimeoutMs ?? 20_000);
     while (Date.now() < deadline) {
       try {
         const r = await deps.s3.send(new GetObjectCommand({ Bucket: deps.ingestBucket, Key: key }));
         const result = JSON.parse(await r.Body!.transformToString());
-        // A result.json left by an earlier upload of this version does not count: it must describe these bytes.
-        if (result.status === 'rejected' || result.files?.some((f: { sha256: string }) => f.sha256 === sha)) return result;
+        // A result.json left by an earlier upload of this version does not count (our PENDING marker
+        // replaced it before the manifest went in): a rejection is ours, and an acceptance must
+        // describe these bytes and have assigned them to this device (the same bytes uploaded
+        // earlier for another device leave an accepted result.json without it).
+        if (result.status === 'rejected') return result;
+        if (result.status === 'accepted' && result.files?.some((f: { sha256: string }) => f.sha256 === sha) && result.assigned_to?.includes(deviceId)) return result;
       } catch (e) {
         const name = (e as { name?: string }).name;
         if (name !== 'NoSuchKey' && name !== 'NotFound') throw e;
@@ -74,9 +80,13 @@ export function iotaapUploadRoutes(deps: IotaapUploadDeps): ProtocolRoutes {
         const sha = createHash('sha256').update(file.data).digest('hex');
         await deps.s3.send(new PutObjectCommand({ Bucket: deps.ingestBucket, Key: `${prefix}firmware.bin`, Body: file.data, ContentType: 'application/octet-stream' }));
         const manifest = { product: device.productId, version, files: [{ name: 'firmware.bin', sha256: sha }], assign_to: [device.deviceId], notes: `IoTaaP upload for ${device.deviceId}` };
+        // Fix: a result.json left by an earlier upload of this version (e.g. a rejected image) used to be
+        // read as this upload's verdict before the pipeline had run. Mark the result pending first
+        // (PutObject: the function may not delete from the ingest bucket); the pipeline overwrites it.
+        await deps.s3.send(new PutObjectCommand({ Bucket: deps.ingestBucket, Key: `${prefix}result.json`, Body: JSON.stringify(PENDING_RESULT), ContentType: 'application/json' }));
         await deps.s3.send(new PutObjectCommand({ Bucket: deps.ingestBucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(manifest), ContentType: 'application/json' }));
 
-        const result = await waitForResult(`${prefix}result.json`, sha);
+        const result = await waitForResult(`${prefix}result.json`, sha, device.deviceId);
         if (!result) return uploadError('The upload is still being processed; retrying is safe');
         if (result.status === 'rejected') return message(400, result.reason ?? 'Firmware rejected');
         deps.logger.info('iotaap firmware deployed', { deviceId: device.deviceId, productId: device.productId, version });

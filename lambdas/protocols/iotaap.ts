@@ -2,16 +2,17 @@
  * IoTaaP device routes. Devices are named by id alone, found through the sparse `byGlobalId`
  * index (one Query, no GetItem needed after it):
  * - `GET /v1/ota/device/latest/{device-id}` → 200 `{ "ver" }` (the build it should run), 404
- *   `{ message: "No such device", error }` for an unknown device;
+ *   `{ message: "No such device", error }` for an unknown device or one with nothing to run;
  * - `GET /v1/ota/device/download/{device-id}{device-token}` → 302 to the signed CDN URL (bytes never
  *   pass through the Lambda); bad id or token, or nothing to download → the documented 404.
+ * - an infrastructure fault on either route → the same documented 404 (with Retry-After).
  *   The download always needs the device token (IoTaaP's protocol), whatever the product's mode.
  */
 import { noSuchDevice } from '../core/protocols/iotaap';
 import { secretMatches, splitIdAndToken } from '../core/security';
 import { DEVICE_ID_PATTERN } from '../core/device-id';
 import type { Device } from '../core/model';
-import { empty, json, type HttpEvent, type HttpResult } from '../shared/http';
+import { empty, json, retryAfterSeconds, type HttpEvent, type HttpResult } from '../shared/http';
 import type { ProtocolDeps, ProtocolRoutes } from './types';
 
 export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
@@ -24,8 +25,18 @@ export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
   // IoTaaP authenticates by its own means (the in-path token on downloads; `latest` is open by design).
   const check = (device: Device) => deps.checks.check(device.productId, { deviceId: device.deviceId, hw: {} }, { device, authenticated: true });
 
+  // Fix: the device routes fell back to the shared 503 `{ error: { code, message } }` on an
+  // infrastructure fault. The seed documents one error for both routes, under the condition "If
+  // devices resources are not available at the moment": 404 `{ message: "No such device", error }`.
+  // The stock library treats any non-200 as "no update", so nothing is lost; Retry-After stays.
+  const onError = (e: unknown): HttpResult => {
+    deps.logger.error('iotaap device route failed', e);
+    return json(404, noSuchDevice('Device resources are not available at the moment; retry later'), { 'retry-after': String(retryAfterSeconds()) });
+  };
+
   return {
     'GET /v1/ota/device/latest/{deviceId}': {
+      onError,
       async handle(event: HttpEvent): Promise<HttpResult> {
         const id = event.pathParameters?.deviceId ?? '';
         const device = await find(id);
@@ -33,12 +44,18 @@ export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
         const product = await deps.config.product(device.productId);
         if (!product || product.securityMode === 'product_key') return json(404, noSuchDevice('Device is not served over IoTaaP'));
         const r = await check(device);
-        const ver = r.decision.status === 'update_available' ? r.decision.offer.firmware.version : (device.currentVersion ?? '');
+        const ver = r.decision.status === 'update_available' ? r.decision.offer.firmware.version : device.currentVersion;
+        // Fix: this used to answer 200 `{ "ver": "" }` when there is nothing to run and no known
+        // version. The stock IoTaaP library starts an OTA whenever `ver` differs from its own
+        // version, so "" sent it to the download route (404) on every check. Like a device with no
+        // OTA yet at IoTaaP, answer the documented 404 instead (the library ignores non-200).
+        if (!ver) return json(404, noSuchDevice('No firmware has been deployed to this device yet'));
         return json(200, { ver });
       },
     },
 
     'GET /v1/ota/device/download/{deviceIdAndToken}': {
+      onError,
       async handle(event: HttpEvent): Promise<HttpResult> {
         const split = splitIdAndToken(event.pathParameters?.deviceIdAndToken ?? '');
         const device = split ? await find(split.deviceId) : undefined;

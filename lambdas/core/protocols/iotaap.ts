@@ -49,10 +49,15 @@ export interface IotaapOta {
   readonly version: string;
 }
 
-/** Filters (device id or version contains the search value), orders by last_updated, pages. */
+/**
+ * Filters (device id, version or path contains the search value), orders by last_updated, pages.
+ * The seed calls search_value the "filtering path parameter": IoTaaP's path embeds the device id,
+ * ours names the product and build, so all three are searched.
+ */
 export function pageIotaapOtas(all: readonly IotaapOta[], q: IotaapListQuery) {
   const needle = q.searchValue?.toLowerCase();
-  const filtered = needle ? all.filter((o) => o.device.toLowerCase().includes(needle) || o.version.toLowerCase().includes(needle)) : [...all];
+  const matches = (o: IotaapOta) => [o.device, o.version, o.path].some((v) => v.toLowerCase().includes(needle!));
+  const filtered = needle ? all.filter(matches) : [...all];
   filtered.sort((a, b) => (q.orderDir === 'asc' ? 1 : -1) * a.last_updated.localeCompare(b.last_updated) || a.device.localeCompare(b.device));
   return { otas: filtered.slice(q.offset, q.offset + q.limit), recordsTotal: all.length, recordsFiltered: filtered.length, draw: q.draw ?? '' };
 }

@@ -12,7 +12,9 @@ export interface FormPart {
 }
 
 export function multipartBoundary(contentType: string | undefined): string {
-  const m = /^multipart\/form-data\s*;(?:.*;)?\s*boundary=(?:"([^"]{1,70})"|([^;\s]{1,70}))/i.exec(contentType ?? '');
+  // The lookahead makes a boundary longer than RFC 2046's 70 characters fail here, instead of being
+  // silently truncated (and then reported as a "malformed delimiter" in the body).
+  const m = /^multipart\/form-data\s*;(?:.*;)?\s*boundary=(?:"([^"]{1,70})"|([^;\s"]{1,70}))(?=\s*(?:;|$))/i.exec(contentType ?? '');
   if (!m) throw new DomainError('unsupported_media_type', 'not_multipart', 'Content-Type must be multipart/form-data with a boundary');
   return m[1] ?? m[2]!;
 }
@@ -30,13 +32,16 @@ export function parseMultipart(body: Buffer, boundary: string, maxParts = 16): F
     const headerEnd = body.indexOf('\r\n\r\n', pos);
     if (headerEnd === -1) throw new DomainError('invalid', 'invalid_multipart', 'Multipart part without headers');
     const headers = body.subarray(pos, headerEnd).toString('utf8').split('\r\n');
+    // A part whose header block has no blank line must not borrow the next part's: the search for
+    // "\r\n\r\n" would otherwise run past the next delimiter and merge two parts into one.
+    if (headers.some((h) => h.startsWith(`--${boundary}`))) throw new DomainError('invalid', 'invalid_multipart', 'Multipart part without a header/body separator');
     const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headerEnd + 4);
     if (next === -1) throw new DomainError('invalid', 'invalid_multipart', 'Multipart body is truncated');
     const disposition = headers.find((h) => /^content-disposition:/i.test(h)) ?? '';
     const name = /;\s*name="([^"]*)"/i.exec(disposition)?.[1];
     if (!name) throw new DomainError('invalid', 'invalid_multipart', 'Multipart part without a name');
     const filename = /;\s*filename="([^"]*)"/i.exec(disposition)?.[1];
-    const contentType = headers.find((h) => /^content-type:/i.test(h))?.split(':')[1]?.trim();
+    const contentType = headers.find((h) => /^content-type:/i.test(h))?.replace(/^content-type:/i, '').trim();
     parts.push({ name, ...(filename !== undefined ? { filename } : {}), ...(contentType ? { contentType } : {}), data: body.subarray(headerEnd + 4, next) });
     if (parts.length > maxParts) throw new DomainError('invalid', 'invalid_multipart', 'Too many multipart parts');
     pos = next + 2;

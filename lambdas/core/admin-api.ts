@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { CHANNEL_PATTERN } from './manifest';
+import { inFlightOf } from './rollout';
 import { CHIPS, type Assignment, type Deployment, type Device, type Firmware, type Product } from './model';
 
 const percentage = z.number().check(
@@ -19,6 +20,7 @@ export const PutProductSchema = z.strictObject({
   auto_register: z.optional(z.boolean()),
   security_mode: z.enum(['open', 'product_key', 'device_token']),
   poll_interval_s: z.optional(z.int().check(z.gte(60), z.lte(7 * 24 * 3600))),
+  device_quota: z.optional(z.int().check(z.gte(1), z.lte(100_000_000))),
   protocols: z.optional(
     z.strictObject({
       firefly: z.optional(
@@ -51,15 +53,62 @@ export function protocolAliases(p: Pick<Product, 'productId' | 'protocols'>): st
 export const fireflyAlias = (productClass: string, productHex: string): string => `firefly#${productClass}#${productHex.toLowerCase()}`;
 export const cheekoAlias = (application: string | undefined): string => `cheeko#${application ?? '*'}`;
 
+export const PatchDeviceSchema = z.strictObject({
+  active: z.optional(z.boolean()),
+  channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
+  groups: z.optional(z.array(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,31}$/))).check(z.maxLength(16))),
+  tags: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,32}$/)), z.string().check(z.maxLength(128)))),
+});
+
+export const DeviceListQuerySchema = z.object({
+  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(200))),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
+  /** Device ids starting with this. */
+  prefix: z.optional(z.string().check(z.maxLength(64))),
+});
+
+export const FirmwareListQuerySchema = z.object({
+  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(200))),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
+  state: z.optional(z.enum(['DRAFT', 'RELEASED', 'REVOKED'])),
+  version: z.optional(z.string().check(z.maxLength(64))),
+});
+
 export const AssignSchema = z.strictObject({ build: z.int().check(z.gte(1)), replace: z.optional(z.boolean()) });
 export type PutProductRequest = z.infer<typeof PutProductSchema>;
 
-export const CreateDeploymentSchema = z.strictObject({
-  build: z.int().check(z.gte(1)),
-  percentage,
-  channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
-  seed: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
-});
+const GROUP_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+export const CreateDeploymentSchema = z
+  .strictObject({
+    build: z.int().check(z.gte(1)),
+    /** Initial percentage; with a schedule, defaults to its first step's. */
+    percentage: z.optional(percentage),
+    channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
+    groups: z.optional(z.array(z.string().check(z.regex(GROUP_PATTERN))).check(z.minLength(1), z.maxLength(16))),
+    seed: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+    force: z.optional(z.boolean()),
+    schedule: z.optional(
+      z
+        .array(
+          z.strictObject({
+            percentage,
+            soak_minutes: z.number().check(z.gte(0), z.lte(30 * 24 * 60)),
+            min_success_rate: z.number().check(z.gte(0), z.lte(1)),
+          }),
+        )
+        .check(
+          z.minLength(1),
+          z.maxLength(20),
+          z.refine((steps) => steps.every((st, i) => i === 0 || st.percentage >= steps[i - 1]!.percentage), 'step percentages must not decrease'),
+        ),
+    ),
+    max_failures: z.optional(z.int().check(z.gte(1))),
+    max_failure_rate: z.optional(z.number().check(z.gt(0), z.lte(1))),
+    min_sample: z.optional(z.int().check(z.gte(1))),
+    in_progress_timeout_minutes: z.optional(z.number().check(z.gte(1), z.lte(30 * 24 * 60))),
+  })
+  .check(z.refine((b) => b.percentage !== undefined || b.schedule !== undefined, 'percentage or schedule is required'));
 export type CreateDeploymentRequest = z.infer<typeof CreateDeploymentSchema>;
 
 export const PromoteSchema = z.strictObject({ percentage });
@@ -79,6 +128,7 @@ export const presentProduct = (p: Product) => ({
   product_key_set: Boolean(p.productKeyHash),
   previous_product_key_accepted: Boolean(p.previousProductKeyHash),
   poll_interval_s: p.pollIntervalS,
+  device_quota: p.deviceQuota ?? null,
   protocols: {
     ...(p.protocols?.firefly ? { firefly: { product_class: p.protocols.firefly.productClass, product_hex: p.protocols.firefly.productHex } } : {}),
     ...(p.protocols?.cheeko ? { cheeko: { application: p.protocols.cheeko.application, default: Boolean(p.protocols.cheeko.default) } } : {}),
@@ -108,6 +158,12 @@ export const presentFirmware = (f: Firmware) => ({
   boards: f.boards ?? null,
   force: Boolean(f.force),
   image_hash: f.imageHash ?? null,
+  compatibility: {
+    hw_revision_min: f.compatibility?.hwRevisionMin ?? null,
+    hw_revision_max: f.compatibility?.hwRevisionMax ?? null,
+    min_version: f.compatibility?.minVersion ?? null,
+    required_step: Boolean(f.compatibility?.requiredStep),
+  },
   source: f.source,
   created_at: f.createdAt,
   released_at: f.releasedAt ?? null,
@@ -120,10 +176,26 @@ export const presentDeployment = (d: Deployment) => ({
   build_number: d.build,
   version: d.firmware.version,
   channel: d.channel,
+  groups: d.groups ?? [],
   percentage: d.percentage,
   seed: d.seed,
+  force: Boolean(d.force),
   state: d.state,
   state_reason: d.stateReason ?? null,
+  auto_pauses: d.autoPauses ?? 0,
+  policy: {
+    max_failures: d.policy?.maxFailures ?? null,
+    max_failure_rate: d.policy?.maxFailureRate ?? null,
+    min_sample: d.policy?.minSample ?? null,
+    in_progress_timeout_minutes: d.policy?.inProgressTimeoutMinutes ?? null,
+  },
+  schedule: d.schedule
+    ? {
+        steps: d.schedule.steps.map((st) => ({ percentage: st.percentage, soak_minutes: st.soakMinutes, min_success_rate: st.minSuccessRate })),
+        current_step: d.schedule.currentStep,
+        step_started_at: d.schedule.stepStartedAt,
+      }
+    : null,
   counts: {
     offered: d.counts.offered,
     downloading: d.counts.downloading,
@@ -131,6 +203,8 @@ export const presentDeployment = (d: Deployment) => ({
     succeeded: d.counts.succeeded,
     failed: d.counts.failed,
     rolled_back: d.counts.rolledBack,
+    timed_out: d.counts.timedOut,
+    in_flight: inFlightOf(d.counts),
   },
   created_at: d.createdAt,
   updated_at: d.updatedAt,
@@ -151,6 +225,9 @@ export const presentDevice = (d: Device) => ({
   last_status: d.lastStatus ?? null,
   failed_builds: d.failedBuilds,
   token_set: Boolean(d.tokenHash),
+  groups: d.groups ?? [],
+  tags: d.tags ?? {},
+  history: (d.history ?? []).slice(-20),
   assignment: d.assignment ? presentAssignment(d.assignment) : null,
   info: d.info ?? null,
 });

@@ -24,14 +24,16 @@ export interface Offer {
   readonly firmware: OfferedBuild;
   readonly deploymentId?: string;
   readonly assignmentId?: string;
+  /** Install without asking (the deployment's or the build's `force`). */
+  readonly force?: boolean;
 }
 
-export type CheckStatus = 'update_available' | 'no_update' | 'inactive' | 'unknown_product' | 'unknown_device';
+export type CheckStatus = 'update_available' | 'no_update' | 'inactive' | 'unknown_product' | 'unknown_device' | 'over_limit';
 
 export type CheckDecision =
   | { readonly status: 'update_available'; readonly offer: Offer; readonly firstOffer: boolean }
   | { readonly status: 'no_update'; readonly reason: NoOfferReason }
-  | { readonly status: 'inactive' | 'unknown_product' | 'unknown_device' };
+  | { readonly status: 'inactive' | 'unknown_product' | 'unknown_device' | 'over_limit' };
 
 export type DeviceWrite =
   | { readonly kind: 'none' }
@@ -122,7 +124,7 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
   const selection = assigned
     ? undefined
     : selectOffer({
-        device: { deviceId: input.deviceId, channel, currentBuild: comparedBuild, currentVersion, hw, failedBuilds: device?.failedBuilds ?? [] },
+        device: { deviceId: input.deviceId, channel, currentBuild: comparedBuild, currentVersion, hw, failedBuilds: device?.failedBuilds ?? [], groups: device?.groups },
         productChip: product.chip,
         deployments,
         order: args.order,
@@ -134,7 +136,7 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
     const d = selection!.deployment;
     decision = {
       status: 'update_available',
-      offer: { build: d.build, firmware: d.firmware, deploymentId: d.deploymentId },
+      offer: { build: d.build, firmware: d.firmware, deploymentId: d.deploymentId, ...(d.force || d.firmware.force ? { force: true } : {}) },
       firstOffer: device?.lastOffer?.deploymentId !== d.deploymentId || device?.lastOffer?.build !== d.build,
     };
   } else decision = { status: 'no_update', reason: selection!.reason };

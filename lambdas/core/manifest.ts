@@ -39,6 +39,13 @@ export const IngestManifestSchema = z
      * builds, whose app descriptor carries the core's version, not the sketch's.
      */
     app_version_check: z.optional(z.boolean()),
+    /** Compatibility: inclusive hardware revision range the build supports. */
+    hw_revision_min: z.optional(z.int().check(z.gte(0), z.lte(65535))),
+    hw_revision_max: z.optional(z.int().check(z.gte(0), z.lte(65535))),
+    /** Devices must already run at least this version to take the build. */
+    min_version: z.optional(z.string().check(z.refine(isValidVersion, 'must be a version'))),
+    /** Must-pass-through: devices below this version are offered it before anything newer. */
+    required_step: z.optional(z.boolean()),
     /** Install without asking the user (Cheeko `force`). */
     force: z.optional(z.boolean()),
     /** Assign the build to these devices once accepted (implies release); used by the IoTaaP upload route. */

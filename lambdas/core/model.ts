@@ -35,6 +35,8 @@ export interface Product {
   readonly pollIntervalS: number;
   /** How the seed protocols that carry no product id find this product. */
   readonly protocols?: ProductProtocols;
+  /** Most devices this product may register; beyond it a new device gets `over_limit`. */
+  readonly deviceQuota?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -93,6 +95,7 @@ export interface Firmware {
   readonly force?: boolean;
   /** SHA-256 the image carries appended (what Arduino's `x-ESP32-sketch-sha256` reports), when present. */
   readonly imageHash?: string;
+  readonly compatibility?: Compatibility;
   /** Ingest object key of the manifest that produced this build. */
   readonly source: string;
   /** Digest over the accepted files (name + sha256), for idempotent re-ingest. */
@@ -112,6 +115,35 @@ export interface DeploymentCounts {
   readonly succeeded: number;
   readonly failed: number;
   readonly rolledBack: number;
+  /** Offers that neither succeeded nor failed within the policy's in-progress timeout. */
+  readonly timedOut: number;
+}
+
+/** When a deployment stops itself. All optional; absent = never by that rule. */
+export interface FailurePolicy {
+  /** Pause when failures (failed + rolled back + timed out) reach this count. */
+  readonly maxFailures?: number;
+  /** Pause when failures / outcomes reaches this rate (0–1), once `minSample` outcomes exist. */
+  readonly maxFailureRate?: number;
+  readonly minSample?: number;
+  /** An offer not finished (success or failure) within this many minutes counts as timed out. */
+  readonly inProgressTimeoutMinutes?: number;
+}
+
+/** One step of a canary schedule. */
+export interface ScheduleStep {
+  readonly percentage: number;
+  /** Minimum time at this step before promoting. */
+  readonly soakMinutes: number;
+  /** succeeded / (succeeded + failures) at the end of the soak; promotion waits until it holds. */
+  readonly minSuccessRate: number;
+}
+
+export interface Schedule {
+  readonly steps: readonly ScheduleStep[];
+  /** Index of the step the deployment is at. */
+  readonly currentStep: number;
+  readonly stepStartedAt: string;
 }
 
 /** What a deployment offers, copied from the firmware record at creation so a check needs no firmware read. */
@@ -124,6 +156,18 @@ export interface OfferedBuild {
   readonly force?: boolean;
   readonly notes?: string;
   readonly imageHash?: string;
+  readonly compatibility?: Compatibility;
+}
+
+/** Who may install a build beyond chip and boards (issue: compatibility on firmware). */
+export interface Compatibility {
+  /** Inclusive hardware revision range (numeric revisions, e.g. 1–3). */
+  readonly hwRevisionMin?: number;
+  readonly hwRevisionMax?: number;
+  /** The device must already run at least this version. */
+  readonly minVersion?: string;
+  /** Must-pass-through: devices below this build's version are offered it before anything newer. */
+  readonly requiredStep?: boolean;
 }
 
 /** Copies what a device offer needs from a firmware record (deployments and assignments carry it). */
@@ -136,6 +180,7 @@ export const offeredBuild = (f: Firmware): OfferedBuild => ({
   ...(f.force ? { force: true } : {}),
   ...(f.notes ? { notes: f.notes } : {}),
   ...(f.imageHash ? { imageHash: f.imageHash } : {}),
+  ...(f.compatibility ? { compatibility: f.compatibility } : {}),
 });
 
 export type AssignmentState = 'pending' | 'delivered' | 'applied' | 'failed';
@@ -158,11 +203,19 @@ export interface Deployment {
   readonly deploymentId: string;
   readonly build: number;
   readonly channel: string;
+  /** Device groups; when set, only devices in one of them (and in the channel) are targeted. */
+  readonly groups?: readonly string[];
   /** 0–100 with two decimals. */
   readonly percentage: number;
   readonly seed: string;
+  /** Install without asking the user (devices that can defer). */
+  readonly force?: boolean;
+  readonly policy?: FailurePolicy;
+  readonly schedule?: Schedule;
   readonly state: DeploymentState;
   readonly stateReason?: string;
+  /** How many times a policy paused it (a conditional transition: at most once per active period). */
+  readonly autoPauses?: number;
   readonly firmware: OfferedBuild;
   readonly counts: DeploymentCounts;
   readonly createdAt: string;
@@ -216,6 +269,19 @@ export interface Device {
   readonly info?: Readonly<Record<string, string | number>>;
   /** Whether the device installs offers by itself (Cheeko `autoUpdate`; default true). */
   readonly autoUpdate?: boolean;
+  /** Device groups deployments can target. */
+  readonly groups?: readonly string[];
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Recent status reports, newest last (bounded). */
+  readonly history?: readonly StatusEntry[];
+}
+
+export interface StatusEntry {
+  readonly build: number;
+  readonly status: DeviceReportStatus;
+  readonly at: string;
+  readonly deploymentId?: string;
+  readonly message?: string;
 }
 
 export const DEFAULT_CHANNEL = 'stable';

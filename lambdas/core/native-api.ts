@@ -64,6 +64,7 @@ export interface NativeCheckResponse {
   readonly checksum?: string;
   readonly deployment_id?: string;
   readonly assignment_id?: string;
+  readonly force?: boolean;
   readonly firmware_type?: string;
   readonly ui?: { readonly url: string; readonly size: number; readonly sha256: string; readonly crc32: string };
 }
@@ -88,6 +89,7 @@ export function nativeCheckResponse(decision: CheckDecision, nextCheckS: number,
     checksum: `sha256:${offer.app.sha256}`,
     ...(d.deploymentId ? { deployment_id: d.deploymentId } : {}),
     ...(d.assignmentId ? { assignment_id: d.assignmentId } : {}),
+    force: Boolean(d.force || d.firmware.force),
     firmware_type: d.firmware.firmwareType,
     ...(offer.ui && offer.uiUrl ? { ui: { url: offer.uiUrl, size: offer.ui.size, sha256: offer.ui.sha256, crc32: offer.ui.crc32 } } : {}),
   };

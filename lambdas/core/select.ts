@@ -3,7 +3,7 @@
  * protocol adapter. Pure.
  */
 import { inCohort } from './cohort';
-import type { Chip, Deployment, DeviceHardware } from './model';
+import type { Chip, Compatibility, Deployment, DeviceHardware } from './model';
 import { compareVersions, isNewerVersion } from './version';
 
 export interface DeviceView {
@@ -13,6 +13,7 @@ export interface DeviceView {
   readonly currentVersion?: string;
   readonly hw: DeviceHardware;
   readonly failedBuilds: readonly number[];
+  readonly groups?: readonly string[];
 }
 
 /** Why nothing is offered, most specific first reached. */
@@ -32,6 +33,26 @@ export function isCompatible(hw: DeviceHardware, productChip: Chip, boards?: rea
   return boards.some((b) => b.toLowerCase() === board);
 }
 
+/** The firmware's own compatibility rules: hardware revision range and the version the device must already run. */
+export function meetsCompatibility(c: Compatibility | undefined, device: Pick<DeviceView, 'hw' | 'currentVersion'>): boolean {
+  if (!c) return true;
+  if (c.hwRevisionMin !== undefined || c.hwRevisionMax !== undefined) {
+    const rev = Number(device.hw.revision);
+    if (device.hw.revision === undefined || !Number.isFinite(rev)) return false; // unknown revision: not provably in range
+    if (c.hwRevisionMin !== undefined && rev < c.hwRevisionMin) return false;
+    if (c.hwRevisionMax !== undefined && rev > c.hwRevisionMax) return false;
+  }
+  if (c.minVersion !== undefined) {
+    if (device.currentVersion === undefined) return false;
+    if (device.currentVersion !== c.minVersion && isNewerVersion(c.minVersion, device.currentVersion)) return false;
+  }
+  return true;
+}
+
+/** A deployment that names groups targets only devices in one of them. */
+export const inGroups = (d: Deployment, device: Pick<DeviceView, 'groups'>): boolean =>
+  !d.groups?.length || (device.groups ?? []).some((g) => d.groups!.includes(g));
+
 export function isNewerBuild(d: Deployment, device: Pick<DeviceView, 'currentBuild' | 'currentVersion'>): boolean {
   return device.currentBuild !== undefined ? d.build > device.currentBuild : isNewerVersion(d.firmware.version, device.currentVersion);
 }
@@ -39,8 +60,9 @@ export function isNewerBuild(d: Deployment, device: Pick<DeviceView, 'currentBui
 const REASON_ORDER: readonly NoOfferReason[] = ['no_deployment', 'incompatible', 'up_to_date', 'failed_before', 'not_in_cohort'];
 
 /**
- * Active deployments in the device's channel → compatible → newer than what it runs → not a build
- * it failed → device in the cohort. Highest build wins; equal builds → oldest deployment.
+ * Active deployments in the device's channel (and groups) → compatible (chip, boards, hardware
+ * revision, minimum version) → newer than what it runs → not a build it failed → device in the
+ * cohort. A required step among them wins; else the highest build; equal builds → oldest deployment.
  * `order: 'next'` picks the lowest eligible version instead (sequential updates, FireFly).
  */
 export function selectOffer(input: {
@@ -53,9 +75,9 @@ export function selectOffer(input: {
   let furthest = 0; // index into REASON_ORDER of the furthest filter any deployment reached
   const eligible: Deployment[] = [];
   for (const d of input.deployments) {
-    if (d.state !== 'active' || d.channel !== device.channel) continue;
+    if (d.state !== 'active' || d.channel !== device.channel || !inGroups(d, device)) continue;
     furthest = Math.max(furthest, 1);
-    if (!isCompatible(device.hw, input.productChip, d.firmware.boards)) continue;
+    if (!isCompatible(device.hw, input.productChip, d.firmware.boards) || !meetsCompatibility(d.firmware.compatibility, device)) continue;
     furthest = Math.max(furthest, 2);
     if (!isNewerBuild(d, device)) continue;
     furthest = Math.max(furthest, 3);
@@ -65,6 +87,12 @@ export function selectOffer(input: {
     eligible.push(d);
   }
   if (!eligible.length) return { kind: 'none', reason: REASON_ORDER[furthest] };
+  // Must-pass-through builds come first: the lowest eligible required step, before anything newer.
+  const required = eligible.filter((d) => d.firmware.compatibility?.requiredStep);
+  if (required.length) {
+    required.sort((a, b) => compareVersions(a.firmware.version, b.firmware.version) || a.build - b.build || a.createdAt.localeCompare(b.createdAt));
+    return { kind: 'offer', deployment: required[0]! };
+  }
   // `next` is sequential by version (a hotfix 1.1.1 uploaded after 1.2.0 still comes first), then build.
   const order = input.order === 'next' ? (a: Deployment, b: Deployment) => compareVersions(a.firmware.version, b.firmware.version) || a.build - b.build : (a: Deployment, b: Deployment) => b.build - a.build;
   eligible.sort((a, b) => order(a, b) || a.createdAt.localeCompare(b.createdAt) || a.deploymentId.localeCompare(b.deploymentId));

@@ -6,7 +6,9 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   AssignSchema,
   CreateDeploymentSchema,
-  ListQuerySchema,
+  DeviceListQuerySchema,
+  FirmwareListQuerySchema,
+  PatchDeviceSchema,
   PromoteSchema,
   PutProductSchema,
   presentDeployment,
@@ -18,7 +20,7 @@ import {
 } from '../core/admin-api';
 import { normalizeDeviceId, DEVICE_ID_PATTERN } from '../core/device-id';
 import { hashSecret, newDeviceToken, newProductKey } from '../core/security';
-import { newAssignmentId, newDeployment, newDeploymentId } from '../core/deployment';
+import { needsSweeper, newAssignmentId, newDeployment, newDeploymentId } from '../core/deployment';
 import { DomainError, isDomainError } from '../core/errors';
 import { pageIotaapOtas, parseIotaapListQuery, type IotaapOta } from '../core/protocols/iotaap';
 import { DEFAULT_CHANNEL, offeredBuild, type Deployment, type Device, type Product } from '../core/model';
@@ -139,6 +141,7 @@ const operations: Record<string, Operation> = {
         autoRegister: body.security_mode === 'device_token' ? false : (body.auto_register ?? true),
         securityMode: body.security_mode,
         pollIntervalS: body.poll_interval_s ?? 900,
+        deviceQuota: body.device_quota,
         protocols,
       },
       nowIso(),
@@ -167,6 +170,25 @@ const operations: Record<string, Operation> = {
   },
 
   [`GET ${P}/devices/{deviceId}`]: async (p) => json(200, presentDevice(await requireDevice(p.productId, deviceParam(p)))),
+
+  [`GET ${P}/devices`]: async (p, event) => {
+    await requireProduct(p.productId);
+    const q = validate(DeviceListQuerySchema, event.queryStringParameters ?? {});
+    const page = await devices.listByProduct(p.productId, { limit: q.limit, cursor: q.cursor, prefix: q.prefix });
+    return json(200, { items: page.items.map(presentDevice), cursor: page.cursor ?? null });
+  },
+
+  [`PATCH ${P}/devices/{deviceId}`]: async (p, event) => {
+    const body = validate(PatchDeviceSchema, parseJsonBody(event));
+    const updated = await devices.update(p.productId, deviceParam(p), {
+      ...(body.active !== undefined ? { active: body.active } : {}),
+      ...(body.channel !== undefined ? { channel: body.channel } : {}),
+      ...(body.groups !== undefined ? { groups: body.groups } : {}),
+      ...(body.tags !== undefined ? { tags: body.tags } : {}),
+    });
+    if (!updated) throw new DomainError('not_found', 'device_not_found', `Device ${p.deviceId} of ${p.productId} does not exist`);
+    return json(200, presentDevice(updated));
+  },
 
   [`POST ${P}/devices/{deviceId}/token`]: async (p) => {
     const product = await requireProduct(p.productId);
@@ -214,8 +236,8 @@ const operations: Record<string, Operation> = {
 
   [`GET ${P}/firmware`]: async (p, event) => {
     await requireProduct(p.productId);
-    const q = validate(ListQuerySchema, event.queryStringParameters ?? {});
-    const page = await catalog.listFirmware(p.productId, { limit: q.limit, cursor: q.cursor });
+    const q = validate(FirmwareListQuerySchema, event.queryStringParameters ?? {});
+    const page = await catalog.listFirmware(p.productId, { limit: q.limit, cursor: q.cursor, state: q.state, version: q.version });
     return json(200, { items: page.items.map(presentFirmware), cursor: page.cursor ?? null });
   },
 
@@ -257,14 +279,38 @@ const operations: Record<string, Operation> = {
       firmware,
       percentage: body.percentage,
       channel: body.channel,
+      groups: body.groups,
       seed: body.seed,
+      force: body.force,
+      steps: body.schedule?.map((st) => ({ percentage: st.percentage, soakMinutes: st.soak_minutes, minSuccessRate: st.min_success_rate })),
+      policy: {
+        maxFailures: body.max_failures,
+        maxFailureRate: body.max_failure_rate,
+        minSample: body.min_sample,
+        inProgressTimeoutMinutes: body.in_progress_timeout_minutes,
+      },
       deploymentId: newDeploymentId(now.getTime()),
       now: now.toISOString(),
     });
     await deployments.create(deployment);
+    if (needsSweeper(deployment)) await deployments.watch(deployment.productId, deployment.deploymentId);
     invalidateProductConfig(p.productId);
     logger.info('deployment created', { deploymentId: deployment.deploymentId, build: deployment.build, percentage: deployment.percentage });
     return json(201, presentDeployment(deployment));
+  },
+
+  [`GET ${P}/deployments`]: async (p, event) => {
+    await requireProduct(p.productId);
+    const state = event.queryStringParameters?.state;
+    const all = (await deployments.list(p.productId)).filter((d) => !state || d.state === state);
+    all.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return json(200, { items: all.map(presentDeployment) });
+  },
+
+  [`POST ${P}/deployments/{deploymentId}/cancel`]: async (p) => {
+    const r = await transitionDeployment(p, ['active', 'paused'], 'cancelled', 'manual');
+    await deployments.unwatch(p.productId, p.deploymentId);
+    return r;
   },
 
   [`GET ${P}/deployments/{deploymentId}`]: async (p) => json(200, presentDeployment(await requireDeployment(p.productId, p.deploymentId))),
@@ -305,7 +351,7 @@ async function iotaapOtas(): Promise<IotaapOta[]> {
         const a = d.assignment;
         if (!a) continue;
         const app = a.firmware.files.find((f) => f.role === 'app');
-        out.push({ _id: a.assignmentId, device: d.deviceId, __v: 0, last_updated: a.updatedAt, owner: productId, path: app?.key ?? '', version: a.firmware.version });
+        out.push({ _id: a.assignmentId, device: d.deviceId, __v: 0, last_updated: a.assignedAt, owner: productId, path: app?.key ?? '', version: a.firmware.version });
       }
       cursor = page.cursor;
     } while (cursor);

@@ -65,7 +65,7 @@ export function cheekoRoutes(deps: ProtocolDeps): ProtocolRoutes {
           { credential: presentedSecret(event.headers ?? {}, body.token) },
         );
         if (r.decision.status !== 'update_available' || !r.offer) return reply(r.device ?? {}, null);
-        return reply(r.device ?? {}, cheekoFirmware(product.productId, r.decision.offer.firmware, r.offer.appUrl, r.offer.app.size));
+        return reply(r.device ?? {}, cheekoFirmware(product.productId, r.decision.offer.firmware, r.offer.appUrl, r.offer.app.size, r.decision.offer.force));
       },
       // The seed's contract: internal errors are 200 `{ "error": … }` (its devices treat non-200 as fatal).
       onError: (e) => (isDomainError(e) ? json(400, { code: 400, msg: e.message }) : json(200, { error: 'Internal server error' })),

@@ -9,6 +9,7 @@ import { nextCheckSeconds } from '../core/poll';
 import { authorizeDevice } from '../core/security';
 import type { ProductConfigCache } from './config-cache';
 import type { DeploymentStore } from './store/deployment-store';
+import type { CatalogStore } from './store/catalog-store';
 import type { DeviceStore } from './store/device-store';
 import type { UrlSigner } from './url-signer';
 
@@ -39,6 +40,8 @@ export interface CheckResult {
 
 export interface CheckServiceDeps {
   readonly config: ProductConfigCache;
+  /** Device quotas (products with `deviceQuota`): the slot counter on the product item. */
+  readonly catalog?: Pick<CatalogStore, 'claimDeviceSlot' | 'releaseDeviceSlot'>;
   readonly deployments: DeploymentStore;
   readonly devices: DeviceStore;
   readonly signer: UrlSigner;
@@ -76,17 +79,35 @@ export class CheckService {
       }
     }
 
-    const { write, decision } = current;
-    if (write.kind === 'register') await devices.register(write.device); // false = a concurrent first check registered it
+    const { write } = current;
+    const decision = current.decision;
+    if (write.kind === 'register') {
+      const quota = product.deviceQuota;
+      if (quota !== undefined && !(await this.deps.catalog!.claimDeviceSlot(productId, quota))) {
+        return { product, decision: { status: 'over_limit' }, nextCheckS: nextCheckSeconds(product.pollIntervalS) };
+      }
+      // false = a concurrent first check registered it: give its slot back.
+      if (!(await devices.register(write.device)) && quota !== undefined) await this.deps.catalog!.releaseDeviceSlot(productId);
+    }
     if (write.kind === 'update') await devices.update(productId, input.deviceId, write.patch);
     if (current.assignment) {
       const { assignmentId, to } = current.assignment;
       await devices.transitionAssignment(productId, input.deviceId, assignmentId, to === 'applied' ? ['pending', 'delivered'] : ['pending'], to, now.toISOString());
     }
 
+    if (decision.status === 'update_available' && decision.firstOffer && decision.offer.deploymentId) {
+      await this.trackInFlight(productId, input.deviceId, decision.offer.deploymentId, now, current === undefined ? [] : deployments);
+    }
     const nextCheckS = nextCheckSeconds(product.pollIntervalS);
     if (decision.status !== 'update_available') return { product, device, decision, nextCheckS };
     return { product, device, decision, offer: await signOffer(this.deps.signer, decision.offer.firmware), nextCheckS };
+  }
+
+  /** Offers of deployments with an in-progress timeout are indexed until they finish (see RolloutService). */
+  private async trackInFlight(productId: string, deviceId: string, deploymentId: string, now: Date, known: readonly Deployment[]) {
+    const d = known.find((x) => x.deploymentId === deploymentId) ?? (await this.deps.config.allDeployments(productId)).find((x) => x.deploymentId === deploymentId);
+    if (d?.policy?.inProgressTimeoutMinutes === undefined) return;
+    await this.deps.deployments.addInFlight({ productId, deploymentId, deviceId, offeredAt: now.toISOString() });
   }
 
   /** Counts a deployment offer and proves the deployment is still active at this instant (assignments need neither). */

@@ -161,6 +161,15 @@ export class IngestService {
     // esptool appends the image SHA-256 when header byte 23 is set: what a running sketch reports as its hash.
     const imageHash = image.hashAppended && app.tail.length === 32 ? Buffer.from(app.tail).toString('hex') : undefined;
     const state = m.release || m.assign_to ? 'RELEASED' : 'DRAFT';
+    const compatibility =
+      m.hw_revision_min !== undefined || m.hw_revision_max !== undefined || m.min_version !== undefined || m.required_step
+        ? {
+            ...(m.hw_revision_min !== undefined ? { hwRevisionMin: m.hw_revision_min } : {}),
+            ...(m.hw_revision_max !== undefined ? { hwRevisionMax: m.hw_revision_max } : {}),
+            ...(m.min_version !== undefined ? { minVersion: m.min_version } : {}),
+            ...(m.required_step ? { requiredStep: true } : {}),
+          }
+        : undefined;
     const now = (this.deps.now?.() ?? new Date()).toISOString();
     const record: Firmware = {
       productId: m.product,
@@ -175,6 +184,7 @@ export class IngestService {
       ...(m.boards ? { boards: m.boards } : {}),
       ...(m.force ? { force: true } : {}),
       ...(imageHash ? { imageHash } : {}),
+      ...(compatibility ? { compatibility } : {}),
       source: manifestKey,
       contentDigest: digest,
       createdAt: now,

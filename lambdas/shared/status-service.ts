@@ -3,9 +3,10 @@
  * de-duplication point (conditional update), and only a first report bumps the deployment's
  * counter, so retried and duplicated reports are harmless.
  */
-import type { DeviceReportStatus } from '../core/model';
+import type { Deployment, Device, DeviceReportStatus } from '../core/model';
+import { policyBreach } from '../core/rollout';
 import { authorizeDevice } from '../core/security';
-import type { ProductConfigCache } from './config-cache';
+import { invalidateProductConfig, type ProductConfigCache } from './config-cache';
 import type { CatalogStore } from './store/catalog-store';
 import type { CounterName, DeploymentStore } from './store/deployment-store';
 import type { DeviceStore } from './store/device-store';
@@ -36,7 +37,11 @@ export interface StatusServiceDeps {
   readonly deployments: DeploymentStore;
   readonly devices: DeviceStore;
   readonly now?: () => Date;
+  /** Told once per policy pause (metrics, logs). */
+  readonly onAutoPause?: (d: Deployment, reason: string) => void;
 }
+
+const TERMINAL: ReadonlySet<DeviceReportStatus> = new Set(['success', 'failed', 'rolled_back']);
 
 export class StatusService {
   constructor(private readonly deps: StatusServiceDeps) {}
@@ -71,13 +76,38 @@ export class StatusService {
       (lastOffer?.build === args.build ? lastOffer.deploymentId : undefined) ??
       known.find((d) => d.build === args.build && d.state === 'active')?.deploymentId;
     if (outcome.kind === 'duplicate') return { result: 'duplicate', ...(deploymentId ? { deploymentId } : {}) };
+    // An offer that already timed out was counted (timed_out); its late outcome is recorded on the device, not counted twice.
+    const tracked = known.find((d) => d.deploymentId === deploymentId)?.policy?.inProgressTimeoutMinutes !== undefined;
+    const countable = !(deploymentId && tracked && TERMINAL.has(args.status)) || (await this.finish(deploymentId, args, lastOffer));
     // An operator assignment of this build follows the device's outcome.
     const a = outcome.device.assignment;
     const to = args.status === 'success' ? 'applied' : args.status === 'failed' || args.status === 'rolled_back' ? 'failed' : undefined;
     if (a && to && a.build === args.build) {
       await devices.transitionAssignment(productId, args.deviceId, a.assignmentId, ['pending', 'delivered'], to, (this.deps.now?.() ?? new Date()).toISOString());
     }
-    if (deploymentId) await deployments.increment(productId, deploymentId, COUNTER_FOR[args.status]);
+    if (deploymentId && countable) {
+      const updated = await deployments.increment(productId, deploymentId, COUNTER_FOR[args.status]);
+      if (updated && (args.status === 'failed' || args.status === 'rolled_back')) await this.enforcePolicy(updated);
+    }
     return { result: 'recorded', ...(deploymentId ? { deploymentId } : {}) };
+  }
+
+  /** A finished offer leaves the in-flight index (so it can no longer time out). False when the sweep timed it out first. */
+  private async finish(deploymentId: string, args: ReportArgs, lastOffer: Device['lastOffer']): Promise<boolean> {
+    if (!lastOffer || lastOffer.deploymentId !== deploymentId || lastOffer.build !== args.build) return true;
+    return this.deps.deployments.removeInFlight(deploymentId, lastOffer.at, args.deviceId);
+  }
+
+  /**
+   * The report that crosses the policy's threshold pauses the deployment. The counter moved
+   * atomically and the pause is conditional on `active`, so concurrent reports pause it exactly once.
+   */
+  private async enforcePolicy(d: Deployment): Promise<void> {
+    const reason = policyBreach(d.policy, d.counts);
+    if (!reason || d.state !== 'active') return;
+    if (await this.deps.deployments.autoPause(d.productId, d.deploymentId, reason, (this.deps.now?.() ?? new Date()).toISOString())) {
+      invalidateProductConfig(d.productId);
+      this.deps.onAutoPause?.(d, reason);
+    }
   }
 }

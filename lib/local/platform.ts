@@ -9,6 +9,7 @@ import { createS3Client } from '../../lambdas/shared/s3';
 import { ENV } from '../../lambdas/shared/env';
 import { startEdge } from './edge';
 import { startGateway, type HttpFunction } from './gateway';
+import type { SweepSummary } from '../../lambdas/shared/rollout-service';
 import { wireIngestEvents, type IngestEvents, type UploadFunction } from './ingest-events';
 import { generateSigningKeys, loadOrCreateSigningKeys } from './keys';
 import { LOCAL_BUCKETS, LOCAL_TABLE_NAMES, startPeers } from './peers';
@@ -27,6 +28,8 @@ export interface PlatformOptions {
   readonly s3Port?: number;
   /** Gateway request log off. */
   readonly quiet?: boolean;
+  /** How often the rollout sweeper runs (timeouts, auto-pauses, canary steps); 0 = only by `sweep()`. Default `OTA_SWEEP_SECONDS` or 30 s. */
+  readonly sweepIntervalMs?: number;
   /** Replace handlers (tests of the platform itself). */
   readonly functions?: Partial<Record<FunctionName, HttpFunction>>;
   readonly upload?: UploadFunction;
@@ -45,6 +48,8 @@ export interface LocalPlatform {
   /** An S3 client for the local S3 (what CI would use). */
   readonly s3: S3Client;
   readonly ingest: IngestEvents;
+  /** Runs the rollout sweeper now (as EventBridge would), with `now` as its clock. */
+  sweep(now?: Date): Promise<SweepSummary>;
   stop(): Promise<void>;
 }
 
@@ -98,6 +103,16 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
     });
     stops.unshift(() => gateway.stop());
     const ingest = wireIngestEvents({ s3rver: peers.s3rver, bucket: LOCAL_BUCKETS.ingest, suffix: 'manifest.json', upload });
+    const rollout = (await import('../../lambdas/handlers/rollout')).handler;
+    const sweep = (now?: Date) => rollout(now ? { time: now.toISOString() } : {});
+    const sweepEvery = opts.sweepIntervalMs ?? (process.env.OTA_SWEEP_SECONDS ? Number(process.env.OTA_SWEEP_SECONDS) * 1000 : 30_000);
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const timer = sweepEvery > 0 ? setInterval(() => (sweeping = sweep().catch((e) => process.stderr.write(`sweep: ${(e as Error).message}\n`))), sweepEvery) : undefined;
+    timer?.unref();
+    stops.unshift(async () => {
+      if (timer) clearInterval(timer);
+      await sweeping;
+    });
 
     const apiUrl = publicHost ? gateway.url.replace(/\/\/[^:]+:/, `//${publicHost}:`) : gateway.url;
     return {
@@ -112,6 +127,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
       publicKeyPem: keys.publicKeyPem,
       s3,
       ingest,
+      sweep,
       async stop() {
         await ingest.idle();
         for (const stop of stops) await stop();

@@ -12,7 +12,7 @@ const deployment = (build: number, over: Partial<Deployment> = {}): Deployment =
   seed: 's',
   state: 'active',
   firmware: { build, version: `1.${build}.0`, firmwareType: 'T', files: [] },
-  counts: { offered: 0, downloading: 0, installing: 0, succeeded: 0, failed: 0, rolledBack: 0 },
+  counts: { offered: 0, downloading: 0, installing: 0, succeeded: 0, failed: 0, rolledBack: 0, timedOut: 0 },
   createdAt: '2026-11-01T00:00:00Z',
   updatedAt: '2026-11-01T00:00:00Z',
   ...over,

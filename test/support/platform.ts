@@ -12,7 +12,7 @@ export interface TestPlatform {
 
 export async function startTestPlatform(): Promise<TestPlatform> {
   process.env.OTA_SILENT = '1';
-  const platform = await startPlatform({ inMemory: true, apiPort: 0, cdnPort: 0, s3Port: 0, quiet: true });
+  const platform = await startPlatform({ inMemory: true, apiPort: 0, cdnPort: 0, s3Port: 0, quiet: true, sweepIntervalMs: 0 });
   return { platform, api: httpClient(platform.apiUrl) };
 }
 

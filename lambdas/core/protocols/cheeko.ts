@@ -58,8 +58,8 @@ export function resolveCheekoMac(headerValue: string | undefined, body: { mac?: 
 
 export const serverTime = (nowMs: number) => ({ timestamp: nowMs, timezone: 'UTC', offset: 0 });
 
-export function cheekoFirmware(productId: string, fw: OfferedBuild, url: string, size: number) {
-  return { version: fw.version, url, size, force: fw.force ? 1 : 0, name: `${productId}-${fw.version}`, remark: fw.notes ?? '' };
+export function cheekoFirmware(productId: string, fw: OfferedBuild, url: string, size: number, force = false) {
+  return { version: fw.version, url, size, force: force || fw.force ? 1 : 0, name: `${productId}-${fw.version}`, remark: fw.notes ?? '' };
 }
 
 /** The board types the GET status lists when no `type` is given (the seed's three), plus any a build names. */

@@ -35,7 +35,7 @@ export class CatalogStore {
 
   async getProduct(productId: string): Promise<Product | undefined> {
     const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: productId, sk: PRODUCT_SK } }));
-    return r.Item ? stripKeys<Product>(r.Item, 'buildCounter') : undefined;
+    return r.Item ? stripKeys<Product>(r.Item, 'buildCounter', 'deviceCount') : undefined;
   }
 
   /** Creates or updates a product; keeps createdAt and the build counter. Returns the stored product. */
@@ -67,7 +67,7 @@ export class CatalogStore {
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const product = stripKeys<Product>(r.Attributes!, 'buildCounter');
+    const product = stripKeys<Product>(r.Attributes!, 'buildCounter', 'deviceCount');
     return { product, created: product.createdAt === now };
   }
 
@@ -139,12 +139,18 @@ export class CatalogStore {
   }
 
   /** Builds of a product, newest first. */
-  async listFirmware(productId: string, opts: { limit?: number; cursor?: string } = {}): Promise<Page<Firmware>> {
+  async listFirmware(productId: string, opts: { limit?: number; cursor?: string; state?: FirmwareState; version?: string } = {}): Promise<Page<Firmware>> {
+    const filters: string[] = [];
+    const values: Record<string, unknown> = { ':pk': productId, ':fw': 'FW#' };
+    if (opts.state) (filters.push('#state = :state'), (values[':state'] = opts.state));
+    if (opts.version) (filters.push('begins_with(version, :version)'), (values[':version'] = opts.version));
     const r = await this.doc.send(
       new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :fw)',
-        ExpressionAttributeValues: { ':pk': productId, ':fw': 'FW#' },
+        ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+        ...(opts.state ? { ExpressionAttributeNames: { '#state': 'state' } } : {}),
+        ExpressionAttributeValues: values,
         ScanIndexForward: false,
         Limit: opts.limit ?? 50,
         ExclusiveStartKey: decodeCursor(opts.cursor),
@@ -208,6 +214,35 @@ export class CatalogStore {
         ConditionExpression: 'attribute_exists(pk)',
         ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
       }),
+    );
+  }
+
+  /**
+   * Takes one of the product's device slots (an atomic counter below the quota). False when the
+   * product is full. Only new registrations call it, never a steady-state check.
+   */
+  async claimDeviceSlot(productId: string, quota: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: productId, sk: PRODUCT_SK },
+          UpdateExpression: 'ADD deviceCount :one',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(deviceCount) OR deviceCount < :quota)',
+          ExpressionAttributeValues: { ':one': 1, ':quota': quota },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Gives a slot back (a registration that lost a race to a concurrent one). */
+  async releaseDeviceSlot(productId: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({ TableName: this.table, Key: { pk: productId, sk: PRODUCT_SK }, UpdateExpression: 'ADD deviceCount :minus', ExpressionAttributeValues: { ':minus': -1 } }),
     );
   }
 

@@ -1,14 +1,28 @@
 /**
- * Deployments, pk = productId, sk = deploymentId. A product has few deployments, so the check
+ * Deployments, pk = productId, sk = deploymentId; plus, in their own partitions,
+ *   pk `@inflight#<deploymentId>`, sk `<offeredAt>#<deviceId>`: offers not yet finished (timeouts);
+ *   pk `@rollouts`, sk `<productId>#<deploymentId>`: deployments the sweeper must visit.
+ * A product has few deployments, so the check
  * path reads them all with one Query (then caches them for a few seconds per container).
  * Counters live as top-level numbers on the item and only ever move by atomic ADD.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inFlightSortKey } from '../../core/rollout';
 import type { Deployment, DeploymentCounts, DeploymentState } from '../../core/model';
 import { isConditionalCheckFailed } from './ddb';
 
 export type CounterName = keyof DeploymentCounts;
-const COUNTERS: readonly CounterName[] = ['offered', 'downloading', 'installing', 'succeeded', 'failed', 'rolledBack'];
+const COUNTERS: readonly CounterName[] = ['offered', 'downloading', 'installing', 'succeeded', 'failed', 'rolledBack', 'timedOut'];
+
+const ROLLOUTS_PK = '@rollouts';
+const inFlightPk = (deploymentId: string) => `@inflight#${deploymentId}`;
+
+export interface InFlightOffer {
+  readonly productId: string;
+  readonly deploymentId: string;
+  readonly deviceId: string;
+  readonly offeredAt: string;
+}
 
 function toDeployment(item: Record<string, unknown>): Deployment {
   const { pk: _pk, sk: _sk, ...rest } = item;
@@ -166,5 +180,109 @@ export class DeploymentStore {
       if (isConditionalCheckFailed(e)) return undefined;
       throw e;
     }
+  }
+
+  /**
+   * The policy's pause: active → paused with the reason, counted in `autoPauses`. Conditional on
+   * `active`, so of many concurrent reports crossing the threshold exactly one pauses it.
+   */
+  async autoPause(productId: string, deploymentId: string, reason: string, now: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: productId, sk: deploymentId },
+          UpdateExpression: 'SET #state = :paused, stateReason = :reason, updatedAt = :now ADD autoPauses :one',
+          ConditionExpression: '#state = :active',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':paused': 'paused', ':active': 'active', ':reason': reason, ':now': now, ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** A scheduled canary's next step: conditional on still being active at step `fromStep`. */
+  async advanceStep(productId: string, deploymentId: string, fromStep: number, toStep: number, percentage: number, now: string): Promise<Deployment | undefined> {
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: productId, sk: deploymentId },
+          UpdateExpression: 'SET percentage = :p, #sched.currentStep = :to, #sched.stepStartedAt = :now, updatedAt = :now',
+          ConditionExpression: '#state = :active AND #sched.currentStep = :from AND percentage <= :p',
+          ExpressionAttributeNames: { '#state': 'state', '#sched': 'schedule' },
+          ExpressionAttributeValues: { ':p': percentage, ':to': toStep, ':from': fromStep, ':now': now, ':active': 'active' },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toDeployment(r.Attributes!);
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Indexes an offer until it finishes (only deployments with an in-progress timeout need it). */
+  async addInFlight(o: InFlightOffer): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { pk: inFlightPk(o.deploymentId), sk: inFlightSortKey(o.offeredAt, o.deviceId), ...o } }),
+    );
+  }
+
+  /** Removes an in-flight offer; true only for the caller that removed it (finish vs. timeout race). */
+  async removeInFlight(deploymentId: string, offeredAt: string, deviceId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: inFlightPk(deploymentId), sk: inFlightSortKey(offeredAt, deviceId) },
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** In-flight offers made before `cutoff` (ISO time), oldest first: one Query, no scan. */
+  async overdueInFlight(deploymentId: string, cutoff: string, limit = 500): Promise<InFlightOffer[]> {
+    const r = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk < :cut',
+        ExpressionAttributeValues: { ':pk': inFlightPk(deploymentId), ':cut': cutoff },
+        Limit: limit,
+      }),
+    );
+    return (r.Items ?? []).map((i) => ({ productId: i.productId, deploymentId: i.deploymentId, deviceId: i.deviceId, offeredAt: i.offeredAt }) as InFlightOffer);
+  }
+
+  /** Puts a deployment on the sweeper's list (schedules, timeouts). */
+  async watch(productId: string, deploymentId: string): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: ROLLOUTS_PK, sk: `${productId}#${deploymentId}`, productId, deploymentId } }));
+  }
+
+  async unwatch(productId: string, deploymentId: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: ROLLOUTS_PK, sk: `${productId}#${deploymentId}` } }));
+  }
+
+  /** Deployments the sweeper visits. */
+  async watched(): Promise<{ productId: string; deploymentId: string }[]> {
+    const out: { productId: string; deploymentId: string }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await this.doc.send(
+        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': ROLLOUTS_PK }, ExclusiveStartKey: start }),
+      );
+      for (const i of r.Items ?? []) out.push({ productId: i.productId as string, deploymentId: i.deploymentId as string });
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 }

@@ -22,7 +22,7 @@ function toDevice(item: Record<string, unknown>): Device {
 export type DevicePatch = Partial<
   Pick<
     Device,
-    'currentVersion' | 'currentBuild' | 'board' | 'chip' | 'hwRevision' | 'channel' | 'active' | 'lastSeen' | 'lastOffer' | 'info' | 'autoUpdate' | 'globalId'
+    'currentVersion' | 'currentBuild' | 'board' | 'chip' | 'hwRevision' | 'channel' | 'active' | 'lastSeen' | 'lastOffer' | 'info' | 'autoUpdate' | 'globalId' | 'groups' | 'tags'
   >
 >;
 
@@ -42,6 +42,9 @@ export type ReportOutcome =
   | { readonly kind: 'recorded'; readonly device: Device }
   | { readonly kind: 'duplicate'; readonly device: Device }
   | { readonly kind: 'unknown_device' };
+
+/** Status reports kept per device (between HISTORY_LIMIT and twice that). */
+export const HISTORY_LIMIT = 20;
 
 const TERMINAL: ReadonlySet<DeviceReportStatus> = new Set(['success', 'failed', 'rolled_back']);
 
@@ -126,9 +129,9 @@ export class DeviceStore {
       ...(report.deploymentId ? { deploymentId: report.deploymentId } : {}),
       ...(report.message ? { message: report.message } : {}),
     };
-    const sets = ['lastStatus = :ls', 'lastSeen = :at', 'lastReportKey = :k'];
+    const sets = ['lastStatus = :ls', 'lastSeen = :at', 'lastReportKey = :k', 'history = list_append(if_not_exists(history, :none), :entry)'];
     const adds: string[] = [];
-    const values: Record<string, unknown> = { ':ls': lastStatus, ':at': report.at, ':k': key };
+    const values: Record<string, unknown> = { ':ls': lastStatus, ':at': report.at, ':k': key, ':none': [], ':entry': [lastStatus] };
     if (terminal) {
       adds.push('outcomes :kset');
       values[':kset'] = new Set([key]);
@@ -159,7 +162,9 @@ export class DeviceStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return { kind: 'recorded', device: toDevice(r.Attributes!) };
+      const device = toDevice(r.Attributes!);
+      await this.trimHistory(productId, deviceId, device.history?.length ?? 0);
+      return { kind: 'recorded', device };
     } catch (e) {
       if (!isConditionalCheckFailed(e)) throw e;
       const device = await this.get(productId, deviceId, true);
@@ -167,14 +172,36 @@ export class DeviceStore {
     }
   }
 
+  /**
+   * Keeps the status history bounded: once it reaches twice the limit, the oldest entries are cut
+   * back to the limit (one conditional write every HISTORY_LIMIT reports; a concurrent trim loses).
+   */
+  private async trimHistory(productId: string, deviceId: string, length: number): Promise<void> {
+    if (length < 2 * HISTORY_LIMIT) return;
+    const drop = length - HISTORY_LIMIT;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: devicePk(productId, deviceId) },
+          UpdateExpression: `REMOVE ${Array.from({ length: drop }, (_, i) => `history[${i}]`).join(', ')}`,
+          ConditionExpression: 'size(history) = :n',
+          ExpressionAttributeValues: { ':n': length },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+    }
+  }
+
   /** A product's devices ordered by id (operator listing; GSI, never on a device path). */
-  async listByProduct(productId: string, opts: { limit?: number; cursor?: string } = {}): Promise<Page<Device>> {
+  async listByProduct(productId: string, opts: { limit?: number; cursor?: string; prefix?: string } = {}): Promise<Page<Device>> {
     const r = await this.doc.send(
       new QueryCommand({
         TableName: this.table,
         IndexName: 'byProduct',
-        KeyConditionExpression: 'productId = :p',
-        ExpressionAttributeValues: { ':p': productId },
+        KeyConditionExpression: opts.prefix ? 'productId = :p AND begins_with(deviceId, :pre)' : 'productId = :p',
+        ExpressionAttributeValues: { ':p': productId, ...(opts.prefix ? { ':pre': opts.prefix } : {}) },
         Limit: opts.limit ?? 50,
         ExclusiveStartKey: decodeCursor(opts.cursor),
       }),

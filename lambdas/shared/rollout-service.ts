@@ -1,0 +1,71 @@
+/**
+ * The rollout sweeper: visits the deployments that need it (schedules, in-progress timeouts),
+ * counts overdue offers as timed out — each exactly once, racing fairly with late reports — lets
+ * the failure policy pause what crossed its threshold, and advances scheduled canaries whose gate
+ * passed. Runs every minute (EventBridge in the cloud, a timer locally). No scans: the watch list
+ * and the in-flight index are Queries on one partition each.
+ */
+import type { Deployment } from '../core/model';
+import { nextStep, policyBreach, timeoutCutoff } from '../core/rollout';
+import { invalidateProductConfig } from './config-cache';
+import type { Logger } from './logger';
+import type { DeploymentStore } from './store/deployment-store';
+
+export interface SweepSummary {
+  visited: number;
+  timedOut: number;
+  autoPaused: string[];
+  promoted: { deploymentId: string; step: number; percentage: number }[];
+}
+
+export interface RolloutServiceDeps {
+  readonly deployments: DeploymentStore;
+  readonly logger: Logger;
+  readonly onAutoPause?: (d: Deployment, reason: string) => void;
+}
+
+export class RolloutService {
+  constructor(private readonly deps: RolloutServiceDeps) {}
+
+  async sweep(now: Date = new Date()): Promise<SweepSummary> {
+    const { deployments, logger } = this.deps;
+    const summary: SweepSummary = { visited: 0, timedOut: 0, autoPaused: [], promoted: [] };
+    for (const w of await deployments.watched()) {
+      let d = await deployments.get(w.productId, w.deploymentId, true);
+      if (!d || d.state === 'completed' || d.state === 'cancelled') {
+        await deployments.unwatch(w.productId, w.deploymentId);
+        continue;
+      }
+      summary.visited++;
+      const cutoff = timeoutCutoff(d, now);
+      if (cutoff) {
+        for (const o of await deployments.overdueInFlight(d.deploymentId, cutoff)) {
+          // Whoever removes the entry owns the outcome: a report that arrived first wins.
+          if (!(await deployments.removeInFlight(o.deploymentId, o.offeredAt, o.deviceId))) continue;
+          const updated = await deployments.increment(d.productId, d.deploymentId, 'timedOut');
+          summary.timedOut++;
+          if (updated) d = updated;
+          logger.info('offer timed out', { deploymentId: d.deploymentId, deviceId: o.deviceId, offeredAt: o.offeredAt });
+        }
+        const reason = d.state === 'active' ? policyBreach(d.policy, d.counts) : undefined;
+        if (reason && (await deployments.autoPause(d.productId, d.deploymentId, reason, now.toISOString()))) {
+          summary.autoPaused.push(d.deploymentId);
+          invalidateProductConfig(d.productId);
+          this.deps.onAutoPause?.(d, reason);
+          logger.warn('deployment auto-paused', { deploymentId: d.deploymentId, reason });
+          continue;
+        }
+      }
+      const step = nextStep(d, now);
+      if (step.kind === 'promote') {
+        const promoted = await deployments.advanceStep(d.productId, d.deploymentId, d.schedule!.currentStep, step.toStep, step.percentage, now.toISOString());
+        if (promoted) {
+          summary.promoted.push({ deploymentId: d.deploymentId, step: step.toStep, percentage: step.percentage });
+          invalidateProductConfig(d.productId);
+          logger.info('canary step promoted', { deploymentId: d.deploymentId, step: step.toStep, percentage: step.percentage });
+        }
+      }
+    }
+    return summary;
+  }
+}

@@ -9,7 +9,6 @@ import { nextCheckSeconds } from '../core/poll';
 import { authorizeDevice } from '../core/security';
 import type { ProductConfigCache } from './config-cache';
 import type { DeploymentStore } from './store/deployment-store';
-import type { CatalogStore } from './store/catalog-store';
 import type { DeviceStore } from './store/device-store';
 import type { UrlSigner } from './url-signer';
 
@@ -40,8 +39,6 @@ export interface CheckResult {
 
 export interface CheckServiceDeps {
   readonly config: ProductConfigCache;
-  /** Device quotas (products with `deviceQuota`): the slot counter on the product item. */
-  readonly catalog?: Pick<CatalogStore, 'claimDeviceSlot' | 'releaseDeviceSlot'>;
   readonly deployments: DeploymentStore;
   readonly devices: DeviceStore;
   readonly signer: UrlSigner;
@@ -83,11 +80,11 @@ export class CheckService {
     const decision = current.decision;
     if (write.kind === 'register') {
       const quota = product.deviceQuota;
-      if (quota !== undefined && !(await this.deps.catalog!.claimDeviceSlot(productId, quota))) {
+      if (quota !== undefined && !(await devices.claimDeviceSlot(productId, quota))) {
         return { product, decision: { status: 'over_limit' }, nextCheckS: nextCheckSeconds(product.pollIntervalS) };
       }
       // false = a concurrent first check registered it: give its slot back.
-      if (!(await devices.register(write.device)) && quota !== undefined) await this.deps.catalog!.releaseDeviceSlot(productId);
+      if (!(await devices.register(write.device)) && quota !== undefined) await devices.releaseDeviceSlot(productId);
     }
     if (write.kind === 'update') await devices.update(productId, input.deviceId, write.patch);
     if (current.assignment) {

@@ -35,7 +35,7 @@ export class CatalogStore {
 
   async getProduct(productId: string): Promise<Product | undefined> {
     const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: productId, sk: PRODUCT_SK } }));
-    return r.Item ? stripKeys<Product>(r.Item, 'buildCounter', 'deviceCount') : undefined;
+    return r.Item ? stripKeys<Product>(r.Item, 'buildCounter') : undefined;
   }
 
   /** Creates or updates a product; keeps createdAt and the build counter. Returns the stored product. */
@@ -67,7 +67,7 @@ export class CatalogStore {
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const product = stripKeys<Product>(r.Attributes!, 'buildCounter', 'deviceCount');
+    const product = stripKeys<Product>(r.Attributes!, 'buildCounter');
     return { product, created: product.createdAt === now };
   }
 
@@ -214,35 +214,6 @@ export class CatalogStore {
         ConditionExpression: 'attribute_exists(pk)',
         ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
       }),
-    );
-  }
-
-  /**
-   * Takes one of the product's device slots (an atomic counter below the quota). False when the
-   * product is full. Only new registrations call it, never a steady-state check.
-   */
-  async claimDeviceSlot(productId: string, quota: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: productId, sk: PRODUCT_SK },
-          UpdateExpression: 'ADD deviceCount :one',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(deviceCount) OR deviceCount < :quota)',
-          ExpressionAttributeValues: { ':one': 1, ':quota': quota },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
-  }
-
-  /** Gives a slot back (a registration that lost a race to a concurrent one). */
-  async releaseDeviceSlot(productId: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({ TableName: this.table, Key: { pk: productId, sk: PRODUCT_SK }, UpdateExpression: 'ADD deviceCount :minus', ExpressionAttributeValues: { ':minus': -1 } }),
     );
   }
 

@@ -290,6 +290,35 @@ export class DeviceStore {
     }
   }
 
+  /**
+   * Takes one of a product's device slots: an atomic counter item (`@quota#<productId>`) kept below
+   * the quota. False when the product is full. Only registrations call it, never a steady-state check.
+   */
+  async claimDeviceSlot(productId: string, quota: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `@quota#${productId}` },
+          UpdateExpression: 'ADD registered :one',
+          ConditionExpression: 'attribute_not_exists(registered) OR registered < :quota',
+          ExpressionAttributeValues: { ':one': 1, ':quota': quota },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Gives a slot back (a registration that lost a race to a concurrent one). */
+  async releaseDeviceSlot(productId: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({ TableName: this.table, Key: { pk: `@quota#${productId}` }, UpdateExpression: 'ADD registered :minus', ExpressionAttributeValues: { ':minus': -1 } }),
+    );
+  }
+
   /** Sets a device's token hash, registering the device first when it is new. */
   async setToken(device: Device, tokenHash: string): Promise<void> {
     if (await this.register({ ...device, tokenHash })) return;

@@ -12,7 +12,7 @@ export function acknowledgeNagFindings(stack: OtaStack): void {
   const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
   const ref = (c: IConstruct) => stack.resolve((c.node.defaultChild as unknown as { ref: string | IResolvable }).ref)?.Ref ?? stack.getLogicalId(c.node.defaultChild as never);
   const { storage, ingest, deviceApi, adminApi } = stack;
-  const functions = [storage.node.findChild('SigningKeyGenerator'), ingest.uploadFunction, ...Object.values(deviceApi.functions), adminApi.function];
+  const functions = [storage.node.findChild('SigningKeyGenerator'), ingest.uploadFunction, ...Object.values(deviceApi.functions), adminApi.function, stack.rollouts.function];
 
   // Every Lambda: logs via the AWS-managed basic execution role; runtime pinned to Node 22 (the design card).
   for (const fn of functions) {

@@ -109,6 +109,26 @@ describe('functions', () => {
   });
 });
 
+describe('rollout sweeper', () => {
+  it('runs the rollout function every minute', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.rollouts.function), 'Arn'] } })]),
+    });
+  });
+
+  it('lets the rollout function touch only the deployments table', () => {
+    const roleId = stack.getLogicalId(stack.rollouts.function.role!.node.defaultChild as never);
+    const statements = resources('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Resource: unknown }[]);
+    const text = JSON.stringify(statements);
+    expect(text).toContain(logicalId(stack.tables.deployments));
+    for (const other of [stack.tables.devices, stack.tables.firmware, stack.storage.bucket]) expect(text).not.toContain(logicalId(other));
+    expect(actionsOf(stack.rollouts.function).some((a) => a.startsWith('secretsmanager:') || a.startsWith('s3:'))).toBe(false);
+  });
+});
+
 describe('downloads', () => {
   it('trusts exactly one key group holding the generated public key', () => {
     template.resourceCountIs('AWS::CloudFront::KeyGroup', 1);

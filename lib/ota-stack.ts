@@ -4,6 +4,7 @@ import { AdminApi } from './constructs/admin-api';
 import { DeviceApi } from './constructs/device-api';
 import { FirmwareStorage, type FirmwareStorageProps } from './constructs/firmware-storage';
 import { IngestPipeline } from './constructs/ingest-pipeline';
+import { Observability } from './constructs/observability';
 import { Tables } from './constructs/tables';
 
 export interface OtaStackProps extends StackProps {
@@ -18,6 +19,8 @@ export class OtaStack extends Stack {
   public readonly ingest: IngestPipeline;
   public readonly deviceApi: DeviceApi;
   public readonly adminApi: AdminApi;
+  /** Alarms (topic), dashboard. Created last: it watches every OtaFunction already in the stack. */
+  public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: OtaStackProps = {}) {
     super(scope, id, props);
@@ -33,5 +36,8 @@ export class OtaStack extends Stack {
     new CfnOutput(this, 'FirmwareBucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'CdnDomainName', { value: this.storage.distribution.distributionDomainName });
     new CfnOutput(this, 'SigningKeyPairId', { value: this.storage.publicKey.publicKeyId });
+
+    // Keep last: it finds the stack's functions when created.
+    this.observability = new Observability(this, 'Observability', { deviceApi: this.deviceApi.api, adminApi: this.adminApi.api, deadLetterQueue: this.ingest.deadLetterQueue });
   }
 }

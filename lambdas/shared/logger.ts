@@ -1,45 +1,53 @@
 /**
- * The one structured logger: a JSON line per entry, with persistent keys (function, request id)
- * and per-request keys (device, deployment) appended by handlers.
+ * The one structured logger, on Powertools Logger: a JSON line per entry (`level`, `message`,
+ * `service`, `timestamp`, …), with per-request keys (request id, device, deployment) appended by
+ * handlers. The API is deliberately this module's own (`createLogger`, `appendKeys`, `resetKeys`,
+ * `error(message, error, extra)`), so callers never import Powertools and it could be swapped again.
+ *
+ * - Level: Powertools reads `POWERTOOLS_LOG_LEVEL`, then `LOG_LEVEL` (default INFO); Lambda's
+ *   advanced logging controls (`AWS_LAMBDA_LOG_LEVEL`) take precedence when set.
+ * - `OTA_SILENT=1` silences every line. It is read on every call (as the previous logger did), so a
+ *   test that sets it after importing a handler is still silent.
+ * - ERROR/WARN go to stderr, INFO/DEBUG to stdout (Powertools' console mapping).
  */
-type Level = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-const ORDER: Record<Level, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 
-const threshold = (): number => ORDER[(process.env.LOG_LEVEL?.toUpperCase() as Level) ?? 'INFO'] ?? ORDER.INFO;
+const silent = (): boolean => process.env.OTA_SILENT === '1';
 
-function errorFields(e: unknown): Record<string, unknown> {
-  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
-  return { message: String(e) };
-}
+/** An `Error` is formatted by Powertools (`name`, `location`, `message`, `stack`, `cause`); anything else thrown becomes `{ message }`. */
+const errorValue = (e: unknown): Error | { message: string } => (e instanceof Error ? e : { message: String(e) });
 
 export class Logger {
-  private keys: Record<string, unknown> = {};
-  constructor(private readonly service: string) {}
+  /** The Powertools instance underneath (e.g. for `injectLambdaContext`); prefer this class's methods. */
+  readonly powertools: PowertoolsLogger;
+
+  constructor(service: string) {
+    this.powertools = new PowertoolsLogger({ serviceName: service, ...(silent() ? { logLevel: 'SILENT' as const } : {}) });
+  }
 
   /** Keys added to every following line until `resetKeys` (call at the start of each invocation). */
   appendKeys(keys: Record<string, unknown>): void {
-    Object.assign(this.keys, keys);
+    this.powertools.appendKeys(keys);
   }
+  /** Drops every key added with `appendKeys`. */
   resetKeys(): void {
-    this.keys = {};
+    this.powertools.resetKeys();
   }
   debug(message: string, extra?: Record<string, unknown>): void {
-    this.emit('DEBUG', message, extra);
+    if (!silent()) this.powertools.debug(message, ...(extra ? [extra] : []));
   }
   info(message: string, extra?: Record<string, unknown>): void {
-    this.emit('INFO', message, extra);
+    if (!silent()) this.powertools.info(message, ...(extra ? [extra] : []));
   }
   warn(message: string, extra?: Record<string, unknown>): void {
-    this.emit('WARN', message, extra);
+    if (!silent()) this.powertools.warn(message, ...(extra ? [extra] : []));
   }
+  /** Logs `error` (an `Error` with its stack and cause, or any thrown value) under the `error` key. */
   error(message: string, error?: unknown, extra?: Record<string, unknown>): void {
-    this.emit('ERROR', message, { ...extra, ...(error === undefined ? {} : { error: errorFields(error) }) });
-  }
-
-  private emit(level: Level, message: string, extra?: Record<string, unknown>): void {
-    if (ORDER[level] < threshold() || process.env.OTA_SILENT === '1') return;
-    const line = JSON.stringify({ level, message, service: this.service, timestamp: new Date().toISOString(), ...this.keys, ...extra });
-    (level === 'ERROR' || level === 'WARN' ? process.stderr : process.stdout).write(line + '\n');
+    if (silent()) return;
+    // Powertools takes either one Error or attribute objects as extra input, not both: pass the
+    // error as an attribute; its JSON replacer formats an Error wherever it sits.
+    this.powertools.error({ message, ...extra, ...(error === undefined ? {} : { error: errorValue(error) }) });
   }
 }
 

@@ -26,7 +26,9 @@ const bundle = (fn: string) => {
 
 it.each([
   ['check', 700_000],
-  ['status', 650_000],
+  // +50 KB (was 650 KB): Powertools Logger (~24 KB, every handler) and Metrics (~13 KB, once the
+  // status handler counts outcomes and auto-pauses) took status to ~680 KB; the rest is headroom.
+  ['status', 700_000],
   ['admin', 650_000],
   ['upload', 850_000],
 ])('%s bundles under %d bytes without zod locales or classic zod', (fn, budget) => {

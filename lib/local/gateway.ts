@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { matchRoute, pathExists, routeKey, type FunctionName, type Route } from '../../lambdas/routes';
+import { buildOpenApiDocument } from '../../lambdas/openapi';
 
 export type HttpFunction = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | object>;
 
@@ -139,10 +140,16 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const trusted = opts.isTrustedClient ?? isLoopback;
   const log = opts.log ?? (() => undefined);
+  // The OpenAPI document of this gateway's routes, built on first request (lambdas/openapi.ts).
+  let openApiJson: string | undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/openapi.json' && req.method === 'GET') {
+      openApiJson ??= JSON.stringify(buildOpenApiDocument(opts.routes));
+      return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: openApiJson });
+    }
     const match = matchRoute(req.method ?? 'GET', path, opts.routes);
     if (!match) {
       req.resume();

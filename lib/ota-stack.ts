@@ -4,6 +4,7 @@ import { AdminApi } from './constructs/admin-api';
 import { DeviceApi } from './constructs/device-api';
 import { FirmwareStorage, type FirmwareStorageProps } from './constructs/firmware-storage';
 import { IngestPipeline } from './constructs/ingest-pipeline';
+import { RolloutSweeper } from './constructs/rollout-sweeper';
 import { Observability } from './constructs/observability';
 import { Tables } from './constructs/tables';
 
@@ -19,6 +20,7 @@ export class OtaStack extends Stack {
   public readonly ingest: IngestPipeline;
   public readonly deviceApi: DeviceApi;
   public readonly adminApi: AdminApi;
+  public readonly rollouts: RolloutSweeper;
   /** Alarms (topic), dashboard. Created last: it watches every OtaFunction already in the stack. */
   public readonly observability: Observability;
 
@@ -29,6 +31,8 @@ export class OtaStack extends Stack {
     this.ingest = new IngestPipeline(this, 'Ingest', { tables: this.tables, storage: this.storage });
     this.deviceApi = new DeviceApi(this, 'DeviceApi', { tables: this.tables, storage: this.storage });
     this.adminApi = new AdminApi(this, 'AdminApi', { tables: this.tables, uploadFunction: this.ingest.uploadFunction });
+
+    this.rollouts = new RolloutSweeper(this, 'Rollouts', { tables: this.tables });
 
     new CfnOutput(this, 'DeviceApiUrl', { value: this.deviceApi.url, description: 'Base URL devices call' });
     new CfnOutput(this, 'AdminApiUrl', { value: this.adminApi.url, description: 'Operator API (SigV4)' });

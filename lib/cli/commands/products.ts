@@ -1,0 +1,128 @@
+/** `otactl product put|get|rotate-key|retire-previous-key` (PUT/GET /admin/v1/products/{p}, POST …/key, DELETE …/key/previous). */
+import { readFileSync } from 'node:fs';
+import { adminPath } from '../api';
+import { emit, type Ctx } from '../context';
+import { CliError } from '../errors';
+import { keyValues } from '../output';
+
+export interface ProductPutOptions {
+  readonly name?: string;
+  readonly chip?: string;
+  readonly firmwareType?: string;
+  readonly securityMode?: string;
+  readonly autoRegister?: boolean;
+  readonly pollInterval?: number;
+  readonly deviceQuota?: number;
+  readonly fireflyClass?: string;
+  readonly fireflyHex?: string;
+  readonly cheekoApp?: string;
+  readonly cheekoDefault?: boolean;
+  readonly iotaap?: boolean;
+  /** A JSON file with a full/partial PUT body (snake_case); flags override it. */
+  readonly file?: string;
+  /** Start from the product's current settings (PUT replaces the whole product). */
+  readonly merge?: boolean;
+}
+
+type Body = Record<string, unknown> & { protocols?: Record<string, unknown> };
+
+/** The PUT body equivalent of a GET answer, so `--merge` changes only what the flags name. */
+export function putBodyOf(p: any): Body {
+  const protocols: Record<string, unknown> = {};
+  if (p.protocols?.firefly) protocols.firefly = { product_class: p.protocols.firefly.product_class, product_hex: p.protocols.firefly.product_hex };
+  if (p.protocols?.cheeko) {
+    protocols.cheeko = { application: p.protocols.cheeko.application, ...(p.protocols.cheeko.default ? { default: true } : {}) };
+  }
+  if (p.protocols?.iotaap) protocols.iotaap = true;
+  return {
+    name: p.name,
+    chip: p.chip,
+    ...(p.firmware_type ? { firmware_type: p.firmware_type } : {}),
+    auto_register: p.auto_register,
+    security_mode: p.security_mode,
+    poll_interval_s: p.poll_interval_s,
+    ...(p.device_quota ? { device_quota: p.device_quota } : {}),
+    ...(Object.keys(protocols).length ? { protocols } : {}),
+  };
+}
+
+export function productBody(base: Body, o: ProductPutOptions): Body {
+  const body: Body = { ...base };
+  if (o.name !== undefined) body.name = o.name;
+  if (o.chip !== undefined) body.chip = o.chip;
+  if (o.firmwareType !== undefined) body.firmware_type = o.firmwareType;
+  if (o.securityMode !== undefined) body.security_mode = o.securityMode;
+  if (o.autoRegister !== undefined) body.auto_register = o.autoRegister;
+  if (o.pollInterval !== undefined) body.poll_interval_s = o.pollInterval;
+  if (o.deviceQuota !== undefined) body.device_quota = o.deviceQuota;
+  const protocols: Record<string, unknown> = { ...(body.protocols ?? {}) };
+  if (o.fireflyClass !== undefined || o.fireflyHex !== undefined) {
+    if (!o.fireflyClass || !o.fireflyHex) throw new CliError('--firefly-class and --firefly-hex go together');
+    protocols.firefly = { product_class: o.fireflyClass, product_hex: o.fireflyHex };
+  }
+  if (o.cheekoApp !== undefined) protocols.cheeko = { application: o.cheekoApp, ...(o.cheekoDefault ? { default: true } : {}) };
+  else if (o.cheekoDefault !== undefined) throw new CliError('--cheeko-default needs --cheeko-app');
+  if (o.iotaap !== undefined) {
+    if (o.iotaap) protocols.iotaap = true;
+    else delete protocols.iotaap;
+  }
+  if (Object.keys(protocols).length) body.protocols = protocols;
+  else delete body.protocols;
+  return body;
+}
+
+function readBodyFile(path: string): Body {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8'));
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as Body;
+  } catch (e) {
+    throw new CliError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+export const renderProduct = (p: any): string =>
+  keyValues([
+    ['product', p.product_id],
+    ['name', p.name],
+    ['chip', p.chip],
+    ['firmware type', p.firmware_type],
+    ['security mode', p.security_mode],
+    ['auto register', p.auto_register],
+    ['poll interval', p.poll_interval_s !== undefined ? `${p.poll_interval_s} s` : undefined],
+    ['device quota', p.device_quota],
+    ['product key', p.product_key_set ? `set${p.previous_product_key_accepted ? ' (previous key still accepted)' : ''}` : 'none'],
+    ['protocols', Object.keys(p.protocols ?? {})],
+    ...(p.protocols?.firefly ? [['firefly', `${p.protocols.firefly.product_class} ${p.protocols.firefly.product_hex}`] as const] : []),
+    ...(p.protocols?.cheeko ? [['cheeko', `${p.protocols.cheeko.application}${p.protocols.cheeko.default ? ' (default)' : ''}`] as const] : []),
+    ['created', p.created_at],
+    ['updated', p.updated_at],
+  ]);
+
+export async function productPut(ctx: Ctx, productId: string, o: ProductPutOptions): Promise<any> {
+  let base: Body = o.file ? readBodyFile(o.file) : {};
+  if (o.merge) base = { ...putBodyOf(await ctx.api.request('GET', adminPath(productId))), ...base };
+  const body = productBody(base, o);
+  const p = await ctx.api.request('PUT', adminPath(productId), { body });
+  return emit(ctx, p, renderProduct);
+}
+
+export async function productGet(ctx: Ctx, productId: string): Promise<any> {
+  return emit(ctx, await ctx.api.request('GET', adminPath(productId)), renderProduct);
+}
+
+export async function productRotateKey(ctx: Ctx, productId: string): Promise<any> {
+  const r = await ctx.api.request('POST', adminPath(productId, 'key'));
+  return emit(ctx, r, (x: any) =>
+    keyValues([
+      ['product key', x.product_key],
+      ['previous key', x.previous_key_accepted ? 'still accepted until `otactl product retire-previous-key`' : 'none'],
+      ['note', 'shown once; only its hash is stored'],
+    ]),
+  );
+}
+
+export async function productRetirePreviousKey(ctx: Ctx, productId: string): Promise<any> {
+  const r = await ctx.api.request('DELETE', adminPath(productId, 'key', 'previous'));
+  return emit(ctx, r, () => `previous product key of ${productId} retired\n`);
+}

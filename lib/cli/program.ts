@@ -1,0 +1,404 @@
+/**
+ * The `otactl` command tree (commander). Every action resolves the connection, builds the
+ * injected client and calls a command function from lib/cli/commands or lib/cli/publish.ts;
+ * `run()` turns the outcome into an exit code and never lets a stack trace reach the operator.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Command, CommanderError, Option } from 'commander';
+import { apiClientFor } from './api';
+import { resolveConnection, type ConnectionOptions, type ResolvedConnection } from './config';
+import { collectKeyValue, parseBoolArg, parseIntArg, parseList, parseNumberArg, type Ctx } from './context';
+import { ApiError, CliError, isApiError } from './errors';
+import { printJson, println, processOutput, type Output } from './output';
+import { ingestS3Client, publish } from './publish';
+import type { RequestSigner } from './signer';
+import { productGet, productPut, productRetirePreviousKey, productRotateKey } from './commands/products';
+import { firmwareGet, firmwareList, firmwareRelease, firmwareRevoke } from './commands/firmware';
+import { deployCreate, deployGet, deployList, deployPromote, deployStatus, deployTransition } from './commands/deployments';
+import { deviceAssign, deviceAssignment, deviceGet, deviceList, devicePatch, deviceToken, deviceUnassign } from './commands/devices';
+import { PROTOCOLS, simulate, type SimulateDeps } from './commands/simulate';
+
+export interface ProgramDeps {
+  readonly out?: Output;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly fetch?: typeof fetch;
+  /** Replaces the credential-chain signer (tests). */
+  readonly signer?: RequestSigner;
+  readonly s3?: (conn: ResolvedConnection) => S3Client;
+  readonly simulate?: SimulateDeps['simulate'];
+  /** Aborted on Ctrl-C (`deploy status --watch`). */
+  readonly signal?: AbortSignal;
+  /** Poll interval of `publish` (tests shorten it). */
+  readonly pollIntervalMs?: number;
+  /** Refresh interval of `deploy status --watch`. */
+  readonly watchIntervalMs?: number;
+}
+
+interface Globals extends ConnectionOptions {
+  readonly json?: boolean;
+  readonly product?: string;
+}
+
+const HELP_FOOTER = `
+Connection (flags, then environment, then --stack-outputs, then the local platform):
+  --endpoint / OTA_ENDPOINT            operator API (default http://127.0.0.1:3000, unsigned)
+  --device-endpoint / OTA_DEVICE_ENDPOINT  device API for simulate (default: the operator endpoint)
+  --bucket / OTA_INGEST_BUCKET         ingest bucket for publish (local: ota-ingest)
+  --s3-endpoint / OTA_S3_ENDPOINT      S3-compatible endpoint (local: http://127.0.0.1:4569)
+  --stack-outputs / OTA_STACK_OUTPUTS  cdk-outputs.json (AdminApiUrl, DeviceApiUrl, IngestBucketName)
+  --region / AWS_REGION                signing region when the endpoint host does not name one
+A non-loopback endpoint is signed with SigV4 (execute-api) using the standard AWS credential chain.
+
+Exit codes: 0 ok; 1 API error, rejected upload or bad usage; 2 publish timed out, or
+deploy status --watch stopped on a paused/cancelled deployment; 130 interrupted.
+`;
+
+export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => void = () => {}): Command {
+  const out = deps.out ?? processOutput();
+  const env = deps.env ?? process.env;
+  const program = new Command('otactl');
+  program
+    .description('Operator CLI of the ESP32 OTA platform: publish firmware, manage products, firmware, deployments and devices')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out.stdout.write(s), writeErr: (s) => out.stderr.write(s) })
+    .showHelpAfterError('(add --help for usage)')
+    .option('--endpoint <url>', 'operator API base URL (env OTA_ENDPOINT)')
+    .option('--device-endpoint <url>', 'device API base URL (env OTA_DEVICE_ENDPOINT)')
+    .option('--region <region>', 'AWS region for signing and S3 (env AWS_REGION)')
+    .option('--bucket <name>', 'ingest bucket (env OTA_INGEST_BUCKET)')
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint, e.g. the local s3rver (env OTA_S3_ENDPOINT)')
+    .option('--stack-outputs <file>', 'cdk deploy --outputs-file JSON (env OTA_STACK_OUTPUTS)')
+    .option('--sign', 'sign requests with SigV4 even for a loopback endpoint')
+    .option('--no-sign', 'never sign requests')
+    .option('--json', 'print the raw JSON to stdout')
+    .addHelpText('after', HELP_FOOTER);
+
+  const globals = (cmd: Command): Globals => cmd.optsWithGlobals<Globals>();
+  const connection = (cmd: Command) => resolveConnection(globals(cmd), env);
+  const ctxOf = (cmd: Command): Ctx => {
+    const conn = connection(cmd);
+    return { api: apiClientFor(conn, { ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.signer ? { signer: deps.signer } : {}) }), out, json: Boolean(globals(cmd).json) };
+  };
+  const productOption = () => new Option('--product <id>', 'product id').env('OTA_PRODUCT').makeOptionMandatory();
+  const product = (cmd: Command) => globals(cmd).product!;
+  /** commander action → our command function; a numeric result is the exit code. */
+  const action =
+    <A extends unknown[]>(fn: (cmd: Command, ...args: A) => Promise<unknown>) =>
+    async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
+      const r = await fn(cmd, ...(args.slice(0, -2) as A));
+      if (typeof r === 'number') setExit(r);
+    };
+  const build = parseIntArg('build', 1);
+
+  // publish -----------------------------------------------------------------------------------
+  program
+    .command('publish')
+    .description('Upload a release folder to the ingest bucket (manifest.json last) and wait for its build number')
+    .argument('<dir>', 'folder with the firmware files (*.bin, ui.bin, *.ufw)')
+    .addOption(productOption())
+    .requiredOption('--version <version>', 'firmware version (semver, calendar or numeric)')
+    .option('--firmware-type <type>', 'firmware type (default: the product’s)')
+    .option('--release', 'release the build immediately (default: DRAFT)')
+    .option('--notes <text>', 'release notes')
+    .option('--channel <channel>', 'channel the build is for')
+    .option('--boards <list>', 'comma-separated board types', parseList)
+    .option('--app-version-check <bool>', 'false: do not require the image version to equal --version (Arduino)', parseBoolArg('--app-version-check'))
+    .option('--force', 'install without asking (devices that can defer)')
+    .option('--min-version <version>', 'devices must already run at least this version')
+    .option('--hw-revision-min <n>', 'lowest hardware revision supported', parseIntArg('--hw-revision-min', 0))
+    .option('--hw-revision-max <n>', 'highest hardware revision supported', parseIntArg('--hw-revision-max', 0))
+    .option('--required-step', 'devices below this version get it before anything newer')
+    .option('--timeout <seconds>', 'how long to wait for result.json', parseIntArg('--timeout', 1), 120)
+    .option('--no-write-manifest', 'do not save manifest.json into the folder')
+    .action(
+      action(async (cmd, dir: string) => {
+        const o = cmd.opts();
+        const g = globals(cmd);
+        const conn = connection(cmd);
+        if (!conn.ingest.bucket) throw new CliError('no ingest bucket: pass --bucket, set OTA_INGEST_BUCKET or --stack-outputs');
+        const s3 = deps.s3 ? deps.s3(conn) : ingestS3Client(conn, env);
+        try {
+          const r = await publish(
+            { s3, bucket: conn.ingest.bucket, out, json: Boolean(g.json), ...(deps.pollIntervalMs ? { pollIntervalMs: deps.pollIntervalMs } : {}) },
+            {
+              dir,
+              product: product(cmd),
+              version: o.version,
+              firmwareType: o.firmwareType,
+              release: o.release,
+              notes: o.notes,
+              channel: o.channel,
+              boards: o.boards,
+              appVersionCheck: o.appVersionCheck,
+              force: o.force,
+              minVersion: o.minVersion,
+              hwRevisionMin: o.hwRevisionMin,
+              hwRevisionMax: o.hwRevisionMax,
+              requiredStep: o.requiredStep,
+              timeoutSeconds: o.timeout,
+              writeManifest: o.writeManifest,
+            },
+          );
+          return r.exitCode;
+        } finally {
+          if (!deps.s3) s3.destroy();
+        }
+      }),
+    );
+
+  // product -----------------------------------------------------------------------------------
+  const productCmd = program.command('product').description('Products: settings, product key');
+  productCmd
+    .command('put')
+    .description('Create or replace a product (PUT replaces every setting; --merge keeps the ones not given)')
+    .argument('<product>', 'product id ([a-z0-9][a-z0-9_-]{0,31})')
+    .option('--name <name>')
+    .option('--chip <chip>', 'esp32, esp32s2, esp32s3, esp32c3, …')
+    .option('--firmware-type <type>')
+    .option('--security-mode <mode>', 'open | product_key | device_token')
+    .option('--auto-register <bool>', 'devices register on first check-in', parseBoolArg('--auto-register'))
+    .option('--poll-interval <seconds>', 'poll interval handed to devices', parseIntArg('--poll-interval', 1))
+    .option('--device-quota <n>', 'maximum registered devices', parseIntArg('--device-quota', 1))
+    .option('--firefly-class <class>', 'FireFly/esp32FOTA product class')
+    .option('--firefly-hex <hex>', 'FireFly product hex (0x…)')
+    .option('--cheeko-app <application>', 'Cheeko application name')
+    .option('--cheeko-default', 'this product answers Cheeko checks without an application')
+    .option('--iotaap', 'bind the IoTaaP protocol')
+    .option('--file <json>', 'a JSON PUT body (snake_case); flags override it')
+    .option('--merge', 'start from the current settings')
+    .action(action((cmd, id: string) => productPut(ctxOf(cmd), id, cmd.opts())));
+  productCmd
+    .command('get')
+    .argument('<product>')
+    .description('Show a product')
+    .action(action((cmd, id: string) => productGet(ctxOf(cmd), id)));
+  productCmd
+    .command('rotate-key')
+    .argument('<product>')
+    .description('Issue a new product key (shown once; the previous key stays valid until retired)')
+    .action(action((cmd, id: string) => productRotateKey(ctxOf(cmd), id)));
+  productCmd
+    .command('retire-previous-key')
+    .argument('<product>')
+    .description('Stop accepting the previous product key')
+    .action(action((cmd, id: string) => productRetirePreviousKey(ctxOf(cmd), id)));
+
+  // firmware ----------------------------------------------------------------------------------
+  const fw = program.command('firmware').description('Firmware builds: list, inspect, release, revoke');
+  fw.command('list')
+    .description('List builds, newest first')
+    .addOption(productOption())
+    .addOption(new Option('--state <state>').choices(['DRAFT', 'RELEASED', 'REVOKED']))
+    .option('--version <version>', 'only this version')
+    .option('--limit <n>', 'page size', parseIntArg('--limit', 1))
+    .option('--cursor <cursor>', 'continue a listing')
+    .option('--all', 'follow cursors to the end')
+    .action(action((cmd) => firmwareList(ctxOf(cmd), product(cmd), cmd.opts())));
+  fw.command('get')
+    .argument('<build>', 'build number', build)
+    .addOption(productOption())
+    .description('Show a build with its files')
+    .action(action((cmd, b: number) => firmwareGet(ctxOf(cmd), product(cmd), b)));
+  fw.command('release')
+    .argument('<build>', 'build number', build)
+    .addOption(productOption())
+    .description('DRAFT → RELEASED')
+    .action(action((cmd, b: number) => firmwareRelease(ctxOf(cmd), product(cmd), b)));
+  fw.command('revoke')
+    .argument('<build>', 'build number', build)
+    .addOption(productOption())
+    .description('→ REVOKED; pauses deployments that offer it')
+    .action(action((cmd, b: number) => firmwareRevoke(ctxOf(cmd), product(cmd), b)));
+
+  // deploy ------------------------------------------------------------------------------------
+  const dep = program.command('deploy').description('Deployments: create, watch, promote, pause, resume, cancel');
+  dep
+    .command('create')
+    .description('Create a deployment of a released build')
+    .addOption(productOption())
+    .requiredOption('--build <n>', 'build number', build)
+    .option('--percentage <p>', 'share of the channel offered the build (0–100, two decimals)', parseNumberArg('--percentage'))
+    .option('--channel <channel>')
+    .option('--groups <list>', 'comma-separated device groups', parseList)
+    .option('--seed <seed>', 'cohort seed (default: random, stored)')
+    .option('--force', 'install without asking')
+    .option('--schedule <steps>', 'canary steps percentage:soak_minutes:min_success_rate, e.g. "1:60:0.95,10:60:0.95,100:0:0"')
+    .option('--max-failures <n>', 'auto-pause after this many failures', parseIntArg('--max-failures', 1))
+    .option('--max-failure-rate <r>', 'auto-pause at this failure rate (0–1)', parseNumberArg('--max-failure-rate'))
+    .option('--min-sample <n>', 'outcomes needed before the failure rate applies', parseIntArg('--min-sample', 1))
+    .option('--timeout-minutes <m>', 'an offer unfinished after this counts as timed out', parseNumberArg('--timeout-minutes'))
+    .action(action((cmd) => deployCreate(ctxOf(cmd), product(cmd), cmd.opts())));
+  dep
+    .command('list')
+    .description('List deployments, newest first')
+    .addOption(productOption())
+    .addOption(new Option('--state <state>').choices(['active', 'paused', 'completed', 'cancelled']))
+    .action(action((cmd) => deployList(ctxOf(cmd), product(cmd), cmd.opts())));
+  const statusAction = action(async (cmd, id: string) =>
+    deployStatus(ctxOf(cmd), product(cmd), id, {
+      watch: Boolean(cmd.opts().watch),
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      ...(deps.watchIntervalMs ? { intervalMs: deps.watchIntervalMs } : {}),
+    }),
+  );
+  dep
+    .command('status')
+    .argument('<deployment>', 'deployment id')
+    .addOption(productOption())
+    .option('--watch', 'refresh every 2 s until completed, cancelled or paused (Ctrl-C stops)')
+    .description('Counters of a deployment (offered, succeeded, failed, rolled back, timed out, in flight)')
+    .action(statusAction);
+  dep
+    .command('get')
+    .argument('<deployment>', 'deployment id')
+    .addOption(productOption())
+    .description('Same as status, without --watch')
+    .action(action((cmd, id: string) => deployGet(ctxOf(cmd), product(cmd), id)));
+  dep
+    .command('promote')
+    .argument('<deployment>', 'deployment id')
+    .addOption(productOption())
+    .requiredOption('--percentage <p>', 'new percentage (only up)', parseNumberArg('--percentage'))
+    .description('Raise the percentage')
+    .action(action((cmd, id: string) => deployPromote(ctxOf(cmd), product(cmd), id, cmd.opts().percentage)));
+  for (const [name, what] of [
+    ['pause', 'Pause (offers nothing until resumed)'],
+    ['resume', 'Resume a paused deployment'],
+    ['cancel', 'Cancel for good'],
+  ] as const) {
+    dep
+      .command(name)
+      .argument('<deployment>', 'deployment id')
+      .addOption(productOption())
+      .description(what)
+      .action(action((cmd, id: string) => deployTransition(ctxOf(cmd), product(cmd), id, name)));
+  }
+
+  // device ------------------------------------------------------------------------------------
+  const dev = program.command('device').description('Devices: list, inspect, settings, tokens, assignments');
+  dev
+    .command('list')
+    .addOption(productOption())
+    .option('--prefix <prefix>', 'device ids starting with this')
+    .option('--limit <n>', 'page size', parseIntArg('--limit', 1))
+    .option('--cursor <cursor>', 'continue a listing')
+    .option('--all', 'follow cursors to the end')
+    .description('List devices')
+    .action(action((cmd) => deviceList(ctxOf(cmd), product(cmd), cmd.opts())));
+  dev
+    .command('get')
+    .argument('<device>', 'device id (MAC AA:BB:CC:DD:EE:FF or other id)')
+    .addOption(productOption())
+    .description('Show a device with its assignment and recent status history')
+    .action(action((cmd, id: string) => deviceGet(ctxOf(cmd), product(cmd), id)));
+  dev
+    .command('patch')
+    .argument('<device>')
+    .addOption(productOption())
+    .option('--active <bool>', 'false: never offered anything', parseBoolArg('--active'))
+    .option('--channel <channel>')
+    .option('--groups <list>', 'comma-separated groups (replaces them; "" clears)', (v: string) => parseList(v))
+    .option('--tag <key=value>', 'set a tag (repeatable; replaces the tag set)', collectKeyValue)
+    .description('Change active, channel, groups, tags')
+    .action(
+      action((cmd, id: string) => {
+        const o = cmd.opts();
+        return devicePatch(ctxOf(cmd), product(cmd), id, { active: o.active, channel: o.channel, groups: o.groups, tags: o.tag });
+      }),
+    );
+  dev
+    .command('token')
+    .argument('<device>')
+    .addOption(productOption())
+    .description('Issue a device token (shown once)')
+    .action(action((cmd, id: string) => deviceToken(ctxOf(cmd), product(cmd), id)));
+  dev
+    .command('assign')
+    .argument('<device>')
+    .addOption(productOption())
+    .requiredOption('--build <n>', 'a released build', build)
+    .option('--replace', 'replace an open assignment')
+    .description('Assign a released build to one device')
+    .action(action((cmd, id: string) => deviceAssign(ctxOf(cmd), product(cmd), id, cmd.opts() as { build: number; replace?: boolean })));
+  dev
+    .command('assignment')
+    .argument('<device>')
+    .addOption(productOption())
+    .description("Show a device's assignment")
+    .action(action((cmd, id: string) => deviceAssignment(ctxOf(cmd), product(cmd), id)));
+  dev
+    .command('unassign')
+    .argument('<device>')
+    .addOption(productOption())
+    .description('Cancel an open assignment')
+    .action(action((cmd, id: string) => deviceUnassign(ctxOf(cmd), product(cmd), id)));
+
+  // simulate ----------------------------------------------------------------------------------
+  program
+    .command('simulate')
+    .description('Run a simulated fleet against the device API (check, download, verify, report)')
+    .addOption(productOption())
+    .requiredOption('--devices <n>', 'fleet size', parseIntArg('--devices', 1))
+    .requiredOption('--fail-rate <f>', 'probability (0–1) that an install fails', parseNumberArg('--fail-rate'))
+    .addOption(new Option('--protocol <protocol>', 'device protocol').choices([...PROTOCOLS]).default('native'))
+    .option('--concurrency <n>', 'devices checking in at once', parseIntArg('--concurrency', 1))
+    .option('--rounds <n>', 'check-ins per device', parseIntArg('--rounds', 1))
+    .option('--id-prefix <mac>', 'first MAC bytes of the fleet, e.g. 24:0A:C4')
+    .option('--seed <n>', 'which devices fail (reproducible)', parseIntArg('--seed'))
+    .option('--firefly-path <path>', 'esp32fota manifest path /ota/<class>/<product_hex>')
+    .action(
+      action(async (cmd) => {
+        const o = cmd.opts();
+        const conn = connection(cmd);
+        const r = await simulate(
+          { apiUrl: conn.deviceEndpoint, out, json: Boolean(globals(cmd).json), ...(deps.simulate ? { simulate: deps.simulate } : {}) },
+          {
+            product: product(cmd),
+            devices: o.devices,
+            failRate: o.failRate,
+            protocol: o.protocol,
+            concurrency: o.concurrency,
+            rounds: o.rounds,
+            idPrefix: o.idPrefix,
+            seed: o.seed,
+            fireflyPath: o.fireflyPath,
+          },
+        );
+        return r.exitCode;
+      }),
+    );
+
+  return program;
+}
+
+/** Prints an error the way every command does; returns the exit code. */
+export function reportError(out: Output, e: unknown, json: boolean): number {
+  if (isApiError(e)) {
+    if (json) printJson(out, (e as ApiError).body ?? { error: { code: e.code, message: e.message } });
+    println(out.stderr, `error: ${e.code}: ${e.message}`);
+    return 1;
+  }
+  if (e instanceof CliError) {
+    println(out.stderr, `error: ${e.message}`);
+    return e.exitCode;
+  }
+  const err = e as Error & { name?: string; $metadata?: { httpStatusCode?: number } };
+  // AWS SDK errors (S3: AccessDenied, NoSuchBucket, expired credentials…): name + message, no stack.
+  println(out.stderr, `error: ${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`);
+  return 1;
+}
+
+/** Runs `otactl` with user arguments (no `node`/script prefix); resolves to the exit code. */
+export async function run(argv: readonly string[], deps: ProgramDeps = {}): Promise<number> {
+  const out = deps.out ?? processOutput();
+  let code = 0;
+  const program = buildProgram({ ...deps, out }, (c) => (code = c));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode; // usage error (already printed) or --help/--version (0)
+    return reportError(out, e, argv.includes('--json'));
+  }
+}

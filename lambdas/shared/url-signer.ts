@@ -21,20 +21,33 @@ export interface UrlSignerOptions {
   readonly privateKey: () => Promise<string>;
 }
 
+/**
+ * Signed URLs expire on a whole-minute grid (between TTL and TTL + 1 min from now), so every
+ * device offered the same object within a minute gets the very same URL: it is signed once per
+ * object per minute (an RSA signature is the most expensive step of an offer) and CDN logs group.
+ */
+export const EXPIRY_GRID_SECONDS = 60;
+
 export function createUrlSigner(opts: UrlSignerOptions): UrlSigner {
   const base = opts.cdnBaseUrl.replace(/\/+$/, '');
+  const cache = new Map<string, { expires: number; url: string }>();
   return {
     async sign(objectKey, nowMs = Date.now()) {
+      // Whole seconds (CloudFront compares epoch seconds), rounded up to the grid.
+      const expires = Math.ceil((Math.floor(nowMs / 1000) + opts.ttlSeconds) / EXPIRY_GRID_SECONDS) * EXPIRY_GRID_SECONDS;
+      const hit = cache.get(objectKey);
+      if (hit && hit.expires === expires) return hit.url;
       const url = `${base}/${objectKey.split('/').map(encodeURIComponent).join('/')}`;
       const signed = getSignedUrl({
         url,
         keyPairId: opts.keyPairId,
         privateKey: await opts.privateKey(),
-        // Whole seconds: CloudFront compares epoch seconds.
-        dateLessThan: new Date(Math.floor(nowMs / 1000) * 1000 + opts.ttlSeconds * 1000).toISOString(),
+        dateLessThan: new Date(expires * 1000).toISOString(),
       });
       // Guard the ESP-IDF request-line budget; an over-long URL would fail on the device.
       if (!fitsRequestLine(signed)) throw new Error(`Signed URL request line is ${requestLineBytes(signed)} bytes (> 512): ${objectKey}`);
+      if (cache.size > 1000) cache.clear(); // bounded: a container serves few objects
+      cache.set(objectKey, { expires, url: signed });
       return signed;
     },
   };

@@ -107,6 +107,9 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     const check = verifySignedRequest(req.url ?? '/', { baseUrl, keyPairId: opts.keyPairId, publicKey, nowSeconds: Math.floor(now() / 1000) });
     if (!check.ok) return deny(res, check.reason);
 
+    // The common case (a whole-object GET) is one request to the local S3; ranges and HEAD need the size first.
+    if (req.method === 'GET' && !req.headers.range) return streamWhole(res, check.objectKey);
+
     let head;
     try {
       head = await opts.s3.send(new HeadObjectCommand({ Bucket: opts.bucket, Key: check.objectKey }));
@@ -149,6 +152,29 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     body.on('error', () => res.destroy());
     body.pipe(res);
   };
+
+  async function streamWhole(res: ServerResponse, key: string): Promise<void> {
+    let obj;
+    try {
+      obj = await opts.s3.send(new GetObjectCommand({ Bucket: opts.bucket, Key: key }));
+    } catch (e) {
+      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+        res.writeHead(404, { 'content-type': 'text/xml' }).end('<Error><Code>NoSuchKey</Code></Error>');
+        return;
+      }
+      throw e;
+    }
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'accept-ranges': 'bytes',
+      'content-length': Number(obj.ContentLength ?? 0),
+      ...(obj.ETag ? { etag: obj.ETag } : {}),
+      ...(obj.LastModified ? { 'last-modified': obj.LastModified.toUTCString() } : {}),
+    });
+    const body = obj.Body as Readable;
+    body.on('error', () => res.destroy());
+    body.pipe(res);
+  }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {

@@ -23,6 +23,23 @@ describe('download URLs fit the ESP-IDF request line', () => {
     expect(requestLineBytes(url)).toBeLessThanOrEqual(MAX_REQUEST_LINE_BYTES);
   });
 
+  it('expires on a whole-minute grid between TTL and TTL + 60 s, so one signature serves a minute of offers', async () => {
+    let signs = 0;
+    const signer = createUrlSigner({ cdnBaseUrl: 'https://cdn.example', keyPairId: 'K1', ttlSeconds: 900, privateKey: async () => (signs++, pem) });
+    const t0 = Date.UTC(2026, 10, 26, 6, 0, 10);
+    const a = await signer.sign('p/1/app.bin', t0);
+    const b = await signer.sign('p/1/app.bin', t0 + 30_000);
+    expect(b).toBe(a);
+    expect(signs).toBe(1);
+    const expires = Number(/Expires=(\d+)/.exec(a)![1]);
+    expect(expires % 60).toBe(0);
+    expect(expires * 1000 - t0).toBeGreaterThanOrEqual(900_000);
+    expect(expires * 1000 - t0).toBeLessThanOrEqual(960_000);
+    const c = await signer.sign('p/1/app.bin', t0 + 60_000);
+    expect(c).not.toBe(a);
+    expect(await signer.sign('p/2/app.bin', t0)).not.toBe(a);
+  });
+
   it('refuses to hand out a URL that would not fit', async () => {
     const signer = createUrlSigner({ cdnBaseUrl: 'https://cdn.example', keyPairId: 'K1', ttlSeconds: 900, privateKey: async () => pem });
     await expect(signer.sign(`${'x'.repeat(200)}/1/app.bin`)).rejects.toThrow(/512/);

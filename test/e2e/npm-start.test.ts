@@ -24,7 +24,7 @@ interface Ready {
 }
 
 async function start(): Promise<{ child: ChildProcess; ready: Ready; output: () => string }> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'start-local.mjs')], {
+  const child = spawn(process.execPath, [join(root, 'bin', 'run.mjs'), 'local'], {
     cwd: root,
     env: { ...process.env, OTA_DATA_DIR: dataDir, OTA_PORT: '0', OTA_CDN_PORT: '0', OTA_S3_PORT: '0', OTA_SILENT: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],

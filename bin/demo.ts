@@ -2,7 +2,7 @@
 import { runDemo } from '../lib/demo';
 
 const started = Date.now();
-runDemo({ devices: Number(process.env.DEMO_DEVICES ?? 3000) })
+runDemo({ devices: Number(process.env.DEMO_DEVICES ?? 2000) })
   .then(() => {
     process.stdout.write(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     process.exit(0);

@@ -54,7 +54,7 @@ const row = (cells: unknown[], widths: number[]) => cells.map((c, i) => pad(c, w
 
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const devices = opts.devices ?? 3000;
+  const devices = opts.devices ?? 2000;
   process.env.OTA_SILENT = '1';
   const platform = await startPlatform({ inMemory: true, apiPort: 0, cdnPort: 0, s3Port: 0, quiet: true, sweepIntervalMs: 0 });
   try {
@@ -67,7 +67,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const fleet: SimDevice[] = makeFleet(devices, '24:0A:C4', '1.0.0');
     const round = async (failRate: number, seed: number) => {
       const t0 = Date.now();
-      const s = await simulateFleet({ apiUrl: platform.apiUrl, product: PRODUCT, devices, failRate, seed, concurrency: Number(process.env.DEMO_CONCURRENCY ?? 16) }, fleet);
+      const s = await simulateFleet({ apiUrl: platform.apiUrl, product: PRODUCT, devices, failRate, seed, concurrency: Number(process.env.DEMO_CONCURRENCY ?? 24) }, fleet);
       if (process.env.DEMO_TIMING) log(`    (round: ${Date.now() - t0} ms, ${s.checks} checks, ${s.downloads} downloads)`);
       return s;
     };

@@ -8,6 +8,7 @@ import { cheekoApplication, resolveCheekoMac } from '../core/protocols/cheeko';
 import { authorizeDevice, presentedSecret } from '../core/security';
 import { empty, header, httpHandler, parseJsonBody, text } from '../shared/http';
 import { createLogger } from '../shared/logger';
+import { flushMetrics } from '../shared/metrics';
 import { catalogStore, deviceStore, productConfigCache } from '../shared/wiring';
 
 const logger = createLogger('activation');
@@ -37,5 +38,5 @@ export const handler = httpHandler(
     return text(200, 'success');
   },
   // Seed: internal errors are 202 with an empty body too.
-  { onError: () => empty(202) },
+  { onError: () => empty(202), flush: flushMetrics },
 );

@@ -15,6 +15,7 @@ import type { ProtocolDeps, ProtocolRoutes } from '../protocols/types';
 import { CheckService } from '../shared/check-service';
 import { httpHandler, json, parseJsonBody, validate, type HttpEvent } from '../shared/http';
 import { createLogger } from '../shared/logger';
+import { flushMetrics } from '../shared/metrics';
 import { urlSignerFromEnv } from '../shared/url-signer';
 import { catalogStore, deploymentStore, deviceStore, lastSeenWriteIntervalMs, productConfigCache } from '../shared/wiring';
 
@@ -65,7 +66,7 @@ export const handler = httpHandler(
     if (!route) return json(404, { error: { code: 'route_not_found', message: `No check route ${event.routeKey}` } });
     return route.handle(event);
   },
-  { onError: (e, event) => routes[event.routeKey]?.onError?.(e) },
+  { onError: (e, event) => routes[event.routeKey]?.onError?.(e), flush: flushMetrics },
 );
 
 /** Route keys this function serves (a test checks them against the route table). */

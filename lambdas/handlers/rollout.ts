@@ -4,6 +4,7 @@
  */
 import { RolloutService, type SweepSummary } from '../shared/rollout-service';
 import { createLogger } from '../shared/logger';
+import { flushMetrics } from '../shared/metrics';
 import { deploymentStore } from '../shared/wiring';
 
 const logger = createLogger('rollout');
@@ -11,7 +12,7 @@ const rollouts = new RolloutService({ deployments: deploymentStore(), logger });
 
 export const handler = async (event: { time?: string } = {}): Promise<SweepSummary> => {
   const now = event.time ? new Date(event.time) : new Date();
-  const summary = await rollouts.sweep(Number.isNaN(now.getTime()) ? new Date() : now);
+  const summary = await rollouts.sweep(Number.isNaN(now.getTime()) ? new Date() : now).finally(flushMetrics);
   if (summary.timedOut || summary.autoPaused.length || summary.promoted.length) logger.info('sweep', { ...summary });
   return summary;
 };

@@ -11,6 +11,7 @@ import type { ProtocolRoutes } from '../protocols/types';
 import { CheckService } from '../shared/check-service';
 import { httpHandler, json, parseJsonBody, validate, type HttpEvent } from '../shared/http';
 import { createLogger } from '../shared/logger';
+import { flushMetrics } from '../shared/metrics';
 import { StatusService } from '../shared/status-service';
 import { urlSignerFromEnv } from '../shared/url-signer';
 import { catalogStore, deploymentStore, deviceStore, lastSeenWriteIntervalMs, productConfigCache } from '../shared/wiring';
@@ -52,7 +53,7 @@ export const handler = httpHandler(
     if (!route) return json(404, { error: { code: 'route_not_found', message: `No status route ${event.routeKey}` } });
     return route.handle(event);
   },
-  { onError: (e, event) => routes[event.routeKey]?.onError?.(e) },
+  { onError: (e, event) => routes[event.routeKey]?.onError?.(e), flush: flushMetrics },
 );
 
 export const STATUS_ROUTE_KEYS = Object.keys(routes);

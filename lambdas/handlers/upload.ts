@@ -13,6 +13,7 @@ import { ENV } from '../shared/env';
 import { httpHandler, json, type HttpEvent } from '../shared/http';
 import { IngestService, MANIFEST_NAME } from '../shared/ingest-service';
 import { createLogger } from '../shared/logger';
+import { flushMetrics } from '../shared/metrics';
 import { s3Client } from '../shared/s3';
 import { catalogStore, deviceStore } from '../shared/wiring';
 
@@ -51,6 +52,14 @@ const ingest = new IngestService({
 export const decodeS3Key = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
 
 async function onS3Event(event: S3Event): Promise<void> {
+  try {
+    await ingestRecords(event);
+  } finally {
+    flushMetrics();
+  }
+}
+
+async function ingestRecords(event: S3Event): Promise<void> {
   for (const record of event.Records ?? []) {
     const key = decodeS3Key(record.s3.object.key);
     if (record.s3.bucket.name !== ingestBucket || !key.endsWith(MANIFEST_NAME)) continue;
@@ -68,7 +77,7 @@ const onHttp = httpHandler(
     if (!route) return json(404, { error: { code: 'route_not_found', message: `No upload route ${event.routeKey}` } });
     return route.handle(event);
   },
-  { onError: (e, event) => routes[event.routeKey]?.onError?.(e) },
+  { onError: (e, event) => routes[event.routeKey]?.onError?.(e), flush: flushMetrics },
 );
 
 const isS3Event = (e: unknown): e is S3Event => Array.isArray((e as S3Event)?.Records);

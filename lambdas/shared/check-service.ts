@@ -7,6 +7,7 @@ import type { Deployment, Device, OfferedBuild, Product } from '../core/model';
 import type { SignedOffer } from '../core/native-api';
 import { nextCheckSeconds } from '../core/poll';
 import { authorizeDevice } from '../core/security';
+import { countCheck, countOffer } from './metrics';
 import type { ProductConfigCache } from './config-cache';
 import type { DeploymentStore } from './store/deployment-store';
 import type { DeviceStore } from './store/device-store';
@@ -96,6 +97,8 @@ export class CheckService {
       await this.trackInFlight(productId, input.deviceId, decision.offer.deploymentId, now, current === undefined ? [] : deployments);
     }
     const nextCheckS = nextCheckSeconds(product.pollIntervalS);
+    countCheck(productId, decision.status);
+    if (decision.status === 'update_available' && decision.firstOffer) countOffer(productId, decision.offer.deploymentId);
     if (decision.status !== 'update_available') return { product, device, decision, nextCheckS };
     return { product, device, decision, offer: await signOffer(this.deps.signer, decision.offer.firmware), nextCheckS };
   }

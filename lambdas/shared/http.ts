@@ -112,10 +112,16 @@ export type RouteHandler = (event: HttpEvent, context: Context) => Promise<HttpR
 export function httpHandler(
   logger: Logger,
   fn: RouteHandler,
-  opts: { onError?: (e: unknown, event: HttpEvent) => HttpResult | undefined } = {},
+  opts: {
+    onError?: (e: unknown, event: HttpEvent) => HttpResult | undefined;
+    /** Emits the invocation's metrics (device functions pass `flushMetrics`; the admin function keeps its bundle lean). */
+    flush?: () => void;
+  } = {},
 ) {
   return middy<HttpEvent, HttpResult>()
     .use({
+      // Metrics are emitted (EMF) once per invocation, whatever the outcome.
+      after: () => opts.flush?.(),
       before: (request) => {
         logger.resetKeys();
         logger.appendKeys({ requestId: request.context?.awsRequestId, route: request.event.routeKey });
@@ -132,6 +138,7 @@ export function httpHandler(
           logger.error('infrastructure failure', e);
           request.response = unavailable();
         }
+        opts.flush?.();
       },
     })
     .handler((event, context) => fn(event, context));

@@ -16,6 +16,7 @@ import { parseEspAppImage, validateAppImage } from '../core/esp-image';
 import { classifyFiles, parseIngestManifest, type IngestManifest } from '../core/manifest';
 import type { AppDescriptor, FileRole, Firmware, FirmwareFile } from '../core/model';
 import type { Logger } from './logger';
+import { countIngest } from './metrics';
 import type { CatalogStore } from './store/catalog-store';
 
 export const MANIFEST_NAME = 'manifest.json';
@@ -92,6 +93,7 @@ export class IngestService {
         ContentType: 'application/json',
       }),
     );
+    countIngest(result.product ?? manifest?.product ?? 'unknown', result.status === 'accepted', result.status === 'rejected' ? result.code : undefined);
     if (result.status === 'accepted') {
       this.deps.logger.info('upload accepted', { manifestKey, build: result.build_number, duplicate: result.duplicate });
     }

@@ -8,6 +8,7 @@
 import type { Deployment } from '../core/model';
 import { nextStep, policyBreach, timeoutCutoff } from '../core/rollout';
 import { invalidateProductConfig } from './config-cache';
+import { countAutoPause } from './metrics';
 import type { Logger } from './logger';
 import type { DeploymentStore } from './store/deployment-store';
 
@@ -51,6 +52,7 @@ export class RolloutService {
         if (reason && (await deployments.autoPause(d.productId, d.deploymentId, reason, now.toISOString()))) {
           summary.autoPaused.push(d.deploymentId);
           invalidateProductConfig(d.productId);
+          countAutoPause(d.productId, d.deploymentId);
           this.deps.onAutoPause?.(d, reason);
           logger.warn('deployment auto-paused', { deploymentId: d.deploymentId, reason });
           continue;

@@ -7,6 +7,7 @@ import type { Deployment, Device, DeviceReportStatus } from '../core/model';
 import { policyBreach } from '../core/rollout';
 import { authorizeDevice } from '../core/security';
 import { invalidateProductConfig, type ProductConfigCache } from './config-cache';
+import { countAutoPause, countOutcome } from './metrics';
 import type { CatalogStore } from './store/catalog-store';
 import type { CounterName, DeploymentStore } from './store/deployment-store';
 import type { DeviceStore } from './store/device-store';
@@ -85,6 +86,7 @@ export class StatusService {
     if (a && to && a.build === args.build) {
       await devices.transitionAssignment(productId, args.deviceId, a.assignmentId, ['pending', 'delivered'], to, (this.deps.now?.() ?? new Date()).toISOString());
     }
+    countOutcome(productId, deploymentId, args.status);
     if (deploymentId && countable) {
       const updated = await deployments.increment(productId, deploymentId, COUNTER_FOR[args.status]);
       if (updated && (args.status === 'failed' || args.status === 'rolled_back')) await this.enforcePolicy(updated);
@@ -107,6 +109,7 @@ export class StatusService {
     if (!reason || d.state !== 'active') return;
     if (await this.deps.deployments.autoPause(d.productId, d.deploymentId, reason, (this.deps.now?.() ?? new Date()).toISOString())) {
       invalidateProductConfig(d.productId);
+      countAutoPause(d.productId, d.deploymentId);
       this.deps.onAutoPause?.(d, reason);
     }
   }

@@ -735,6 +735,12 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     description: 'From active or paused; idempotent for a cancelled deployment.',
     responses: { 200: { description: 'Cancelled', json: 'Deployment' }, 404: 'NotFound', 409: 'Conflict', ...OPERATOR_ERRORS },
   },
+  [`POST ${P}/deployments/{deploymentId}/complete`]: {
+    operationId: 'completeDeployment',
+    tag: 'operator',
+    description: 'Marks the rollout finished (from active or paused): it offers nothing more and leaves the sweeper; idempotent.',
+    responses: { 200: { description: 'Completed', json: 'Deployment' }, 404: 'NotFound', 409: 'Conflict', ...OPERATOR_ERRORS },
+  },
   [`POST ${P}/deployments/{deploymentId}/promote`]: {
     operationId: 'promoteDeployment',
     tag: 'operator',

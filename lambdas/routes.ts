@@ -77,6 +77,7 @@ export const ROUTES: readonly Route[] = [
   admin('GET', `${P}/deployments`, 'List deployments (?state=)'),
   admin('GET', `${P}/deployments/{deploymentId}`, 'Get a deployment with its counters'),
   admin('POST', `${P}/deployments/{deploymentId}/cancel`, 'Cancel a deployment (offers nothing from now on)'),
+  admin('POST', `${P}/deployments/{deploymentId}/complete`, 'Mark a rollout finished (offers nothing more)'),
   admin('POST', `${P}/deployments/{deploymentId}/promote`, 'Raise the percentage of a deployment'),
   admin('POST', `${P}/deployments/{deploymentId}/pause`, 'Pause a deployment'),
   admin('POST', `${P}/deployments/{deploymentId}/resume`, 'Resume a paused deployment'),

@@ -307,6 +307,12 @@ const operations: Record<string, Operation> = {
     return json(200, { items: all.map(presentDeployment) });
   },
 
+  [`POST ${P}/deployments/{deploymentId}/complete`]: async (p) => {
+    const r = await transitionDeployment(p, ['active', 'paused'], 'completed', 'manual');
+    await deployments.unwatch(p.productId, p.deploymentId);
+    return r;
+  },
+
   [`POST ${P}/deployments/{deploymentId}/cancel`]: async (p) => {
     const r = await transitionDeployment(p, ['active', 'paused'], 'cancelled', 'manual');
     await deployments.unwatch(p.productId, p.deploymentId);

@@ -266,6 +266,7 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
     ['pause', 'Pause (offers nothing until resumed)'],
     ['resume', 'Resume a paused deployment'],
     ['cancel', 'Cancel for good'],
+    ['complete', 'Mark the rollout finished (offers nothing more)'],
   ] as const) {
     dep
       .command(name)

@@ -196,6 +196,15 @@ it('a cancelled deployment offers nothing from the moment it is cancelled', asyn
   expect(listed).toContain(dep.deployment_id);
 });
 
+it('a completed deployment offers nothing more and cannot be resumed', async () => {
+  const dep = await deploy({ build: builds['1.1.0'], percentage: 100, channel: 'complete' });
+  expect((await check('cmp-x', { channel: 'complete' })).body.status).toBe('update_available');
+  expect((await t.api.post(`/admin/v1/products/ro/deployments/${dep.deployment_id}/complete`)).body.state).toBe('completed');
+  expect((await t.api.post(`/admin/v1/products/ro/deployments/${dep.deployment_id}/complete`)).status).toBe(200);
+  expect((await check('cmp-y', { channel: 'complete' })).body.status).toBe('no_update');
+  expect((await t.api.post(`/admin/v1/products/ro/deployments/${dep.deployment_id}/resume`)).status).toBe(409);
+});
+
 describe('compatibility on firmware and targeting', () => {
   it('min_version: only devices already on it take the build', async () => {
     await deploy({ build: builds['2.0.0'], percentage: 100, channel: 'minv' });

@@ -1,5 +1,5 @@
 /**
- * `otactl deploy create|list|get|status|promote|pause|resume|cancel` (…/deployments routes).
+ * `otactl deploy create|list|get|status|promote|pause|resume|cancel|complete` (…/deployments routes).
  * `deploy status --watch` redraws a live table every 2 s until the deployment stops moving.
  */
 import { adminPath } from '../api';
@@ -140,7 +140,7 @@ export async function deployPromote(ctx: Ctx, productId: string, id: string, per
   return emit(ctx, await ctx.api.request('POST', path(productId, id, 'promote'), { body: { percentage } }), renderDeployment);
 }
 
-export async function deployTransition(ctx: Ctx, productId: string, id: string, action: 'pause' | 'resume' | 'cancel'): Promise<any> {
+export async function deployTransition(ctx: Ctx, productId: string, id: string, action: 'pause' | 'resume' | 'cancel' | 'complete'): Promise<any> {
   return emit(ctx, await ctx.api.request('POST', path(productId, id, action)), renderDeployment);
 }
 

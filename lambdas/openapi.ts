@@ -298,10 +298,10 @@ const AssignmentDoc = z.object({
 });
 /** lambdas/core/model.ts `StatusEntry`, passed through as stored (camelCase `deploymentId`). */
 const StatusEntryDoc = z.object({
-  build: buildNumber(),
+  build_number: buildNumber(),
   status: z.enum(DEVICE_REPORT_STATUSES as unknown as [string, ...string[]]),
   at: timestamp(),
-  deploymentId: z.optional(str()),
+  deployment_id: z.optional(str()),
   message: z.optional(str()),
 });
 const DeviceDoc = z.object({
@@ -319,6 +319,7 @@ const DeviceDoc = z.object({
   last_status: z.nullable(StatusEntryDoc),
   failed_builds: z.array(buildNumber()),
   token_set: z.boolean(),
+  auto_update: z.boolean(),
   groups: z.array(str()),
   tags: z.record(str(), str()),
   history: z.array(StatusEntryDoc).check(z.describe('The last 20 status reports, oldest first')),

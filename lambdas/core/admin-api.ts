@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import { CHANNEL_PATTERN } from './manifest';
 import { inFlightOf } from './rollout';
-import { CHIPS, type Assignment, type Deployment, type Device, type Firmware, type Product } from './model';
+import { CHIPS, type Assignment, type Deployment, type Device, type Firmware, type Product, type StatusEntry } from './model';
 
 const percentage = z.number().check(
   z.gte(0),
@@ -55,6 +55,8 @@ export const cheekoAlias = (application: string | undefined): string => `cheeko#
 
 export const PatchDeviceSchema = z.strictObject({
   active: z.optional(z.boolean()),
+  /** Cheeko `autoUpdate`: whether the device installs offers by itself. */
+  auto_update: z.optional(z.boolean()),
   channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
   groups: z.optional(z.array(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,31}$/))).check(z.maxLength(16))),
   tags: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,32}$/)), z.string().check(z.maxLength(128)))),
@@ -222,14 +224,23 @@ export const presentDevice = (d: Device) => ({
   active: d.active,
   first_seen: d.firstSeen,
   last_seen: d.lastSeen,
-  last_status: d.lastStatus ?? null,
+  last_status: d.lastStatus ? presentStatusEntry(d.lastStatus) : null,
   failed_builds: d.failedBuilds,
   token_set: Boolean(d.tokenHash),
   groups: d.groups ?? [],
   tags: d.tags ?? {},
-  history: (d.history ?? []).slice(-20),
+  history: (d.history ?? []).slice(-20).map(presentStatusEntry),
+  auto_update: d.autoUpdate ?? true,
   assignment: d.assignment ? presentAssignment(d.assignment) : null,
   info: d.info ?? null,
+});
+
+const presentStatusEntry = (e: StatusEntry) => ({
+  build_number: e.build,
+  status: e.status,
+  at: e.at,
+  ...(e.deploymentId ? { deployment_id: e.deploymentId } : {}),
+  ...(e.message ? { message: e.message } : {}),
 });
 
 export const presentAssignment = (a: Assignment) => ({

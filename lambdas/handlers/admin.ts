@@ -182,6 +182,7 @@ const operations: Record<string, Operation> = {
     const body = validate(PatchDeviceSchema, parseJsonBody(event));
     const updated = await devices.update(p.productId, deviceParam(p), {
       ...(body.active !== undefined ? { active: body.active } : {}),
+      ...(body.auto_update !== undefined ? { autoUpdate: body.auto_update } : {}),
       ...(body.channel !== undefined ? { channel: body.channel } : {}),
       ...(body.groups !== undefined ? { groups: body.groups } : {}),
       ...(body.tags !== undefined ? { tags: body.tags } : {}),
@@ -302,6 +303,9 @@ const operations: Record<string, Operation> = {
   [`GET ${P}/deployments`]: async (p, event) => {
     await requireProduct(p.productId);
     const state = event.queryStringParameters?.state;
+    if (state !== undefined && !['active', 'paused', 'completed', 'cancelled'].includes(state)) {
+      throw new DomainError('invalid', 'invalid_state', 'state must be active, paused, completed or cancelled');
+    }
     const all = (await deployments.list(p.productId)).filter((d) => !state || d.state === state);
     all.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     return json(200, { items: all.map(presentDeployment) });

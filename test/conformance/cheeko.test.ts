@@ -499,3 +499,14 @@ describe('hardware-safe: oversized or garbage input never gets a 5xx', () => {
     }
   });
 });
+
+describe('device.autoUpdate', () => {
+  it('reflects what the operator set on the device (PATCH auto_update)', async () => {
+    const mac = 'AA:BB:CC:00:AU:01'.replace('AU', 'A0');
+    expect((await ota({ version: '1.0.0', board: 'esp32s3' }, { 'Device-Id': mac })).body.device.autoUpdate).toBe(true);
+    const patched = await t.api.call('PATCH', `/admin/v1/products/cheeko/devices/${encodeURIComponent(mac)}`, { auto_update: false });
+    expect(patched.status).toBe(200);
+    expect(patched.body.auto_update).toBe(false);
+    expect((await ota({ version: '1.0.0', board: 'esp32s3' }, { 'Device-Id': mac })).body.device.autoUpdate).toBe(false);
+  });
+});

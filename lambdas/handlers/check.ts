@@ -11,11 +11,10 @@ import { botaReleaseRoutes } from '../protocols/bota';
 import { cheekoRoutes } from '../protocols/cheeko';
 import { fireflyRoutes } from '../protocols/firefly';
 import { iotaapRoutes } from '../protocols/iotaap';
-import type { ProtocolDeps, ProtocolRoutes } from '../protocols/types';
+import { routedHandler, type ProtocolDeps, type ProtocolRoutes } from '../protocols/types';
 import { CheckService } from '../shared/check-service';
-import { httpHandler, json, parseJsonBody, validate, type HttpEvent } from '../shared/http';
+import { json, parseJsonBody, validate, type HttpEvent } from '../shared/http';
 import { createLogger } from '../shared/logger';
-import { flushMetrics } from '../shared/metrics';
 import { urlSignerFromEnv } from '../shared/url-signer';
 import { catalogStore, deploymentStore, deviceStore, lastSeenWriteIntervalMs, productConfigCache } from '../shared/wiring';
 
@@ -59,15 +58,7 @@ const routes: ProtocolRoutes = {
   ...botaReleaseRoutes(deps),
 };
 
-export const handler = httpHandler(
-  logger,
-  async (event) => {
-    const route = routes[event.routeKey];
-    if (!route) return json(404, { error: { code: 'route_not_found', message: `No check route ${event.routeKey}` } });
-    return route.handle(event);
-  },
-  { onError: (e, event) => routes[event.routeKey]?.onError?.(e), flush: flushMetrics },
-);
+export const handler = routedHandler(logger, 'check', routes);
 
 /** Route keys this function serves (a test checks them against the route table). */
 export const CHECK_ROUTE_KEYS = Object.keys(routes);

@@ -7,11 +7,10 @@ import { normalizeDeviceId } from '../core/device-id';
 import { StatusRequestSchema } from '../core/native-api';
 import { presentedSecret } from '../core/security';
 import { botaHeartbeatRoutes } from '../protocols/bota';
-import type { ProtocolRoutes } from '../protocols/types';
+import { routedHandler, type ProtocolRoutes } from '../protocols/types';
 import { CheckService } from '../shared/check-service';
-import { httpHandler, json, parseJsonBody, validate, type HttpEvent } from '../shared/http';
+import { json, parseJsonBody, validate, type HttpEvent } from '../shared/http';
 import { createLogger } from '../shared/logger';
-import { flushMetrics } from '../shared/metrics';
 import { StatusService } from '../shared/status-service';
 import { urlSignerFromEnv } from '../shared/url-signer';
 import { catalogStore, deploymentStore, deviceStore, lastSeenWriteIntervalMs, productConfigCache } from '../shared/wiring';
@@ -46,14 +45,6 @@ const routes: ProtocolRoutes = {
   ...botaHeartbeatRoutes({ checks, config, devices, signer, logger, statuses }),
 };
 
-export const handler = httpHandler(
-  logger,
-  async (event) => {
-    const route = routes[event.routeKey];
-    if (!route) return json(404, { error: { code: 'route_not_found', message: `No status route ${event.routeKey}` } });
-    return route.handle(event);
-  },
-  { onError: (e, event) => routes[event.routeKey]?.onError?.(e), flush: flushMetrics },
-);
+export const handler = routedHandler(logger, 'status', routes);
 
 export const STATUS_ROUTE_KEYS = Object.keys(routes);

@@ -8,9 +8,10 @@ import type { S3Event } from 'aws-lambda';
 import { newAssignmentId } from '../core/deployment';
 import { offeredBuild, type Device, type Firmware } from '../core/model';
 import { iotaapUploadRoutes } from '../protocols/iotaap-upload';
+import { routedHandler } from '../protocols/types';
 import { requireEnv } from '../shared/config';
 import { ENV } from '../shared/env';
-import { httpHandler, json, type HttpEvent } from '../shared/http';
+import type { HttpEvent } from '../shared/http';
 import { IngestService, MANIFEST_NAME } from '../shared/ingest-service';
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
@@ -70,15 +71,7 @@ async function ingestRecords(event: S3Event): Promise<void> {
 }
 
 const routes = iotaapUploadRoutes({ s3: s3Client(), ingestBucket, devices, logger });
-const onHttp = httpHandler(
-  logger,
-  async (event) => {
-    const route = routes[event.routeKey];
-    if (!route) return json(404, { error: { code: 'route_not_found', message: `No upload route ${event.routeKey}` } });
-    return route.handle(event);
-  },
-  { onError: (e, event) => routes[event.routeKey]?.onError?.(e), flush: flushMetrics },
-);
+const onHttp = routedHandler(logger, 'upload', routes);
 
 const isS3Event = (e: unknown): e is S3Event => Array.isArray((e as S3Event)?.Records);
 

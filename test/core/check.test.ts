@@ -1,5 +1,6 @@
 import { planCheck, type PlanCheckArgs } from '../../lambdas/core/check';
-import type { Deployment, Device, Product } from '../../lambdas/core/model';
+import type { Device, Product } from '../../lambdas/core/model';
+import { deployment } from '../fixtures/deployment';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const product: Product = {
@@ -12,20 +13,6 @@ const product: Product = {
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:00Z',
 };
-const deployment = (build: number, over: Partial<Deployment> = {}): Deployment => ({
-  productId: 'ctrl',
-  deploymentId: `dep_${build}`,
-  build,
-  channel: 'stable',
-  percentage: 100,
-  seed: 's',
-  state: 'active',
-  firmware: { build, version: `1.${build}.0`, firmwareType: 'T', files: [] },
-  counts: { offered: 0, downloading: 0, installing: 0, succeeded: 0, failed: 0, rolledBack: 0, timedOut: 0 },
-  createdAt: '2026-11-01T00:00:00Z',
-  updatedAt: '2026-11-01T00:00:00Z',
-  ...over,
-});
 const device = (over: Partial<Device> = {}): Device => ({
   productId: 'ctrl',
   deviceId: 'AA:BB:CC:DD:EE:FF',

@@ -1,22 +1,9 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import type { Deployment } from '../../lambdas/core/model';
+import { deployment } from '../fixtures/deployment';
 import { isCompatible, isNewerBuild, selectOffer, type DeviceView } from '../../lambdas/core/select';
 
-const deployment = (build: number, over: Partial<Deployment> = {}): Deployment => ({
-  productId: 'ctrl',
-  deploymentId: `dep_${build}`,
-  build,
-  channel: 'stable',
-  percentage: 100,
-  seed: 's',
-  state: 'active',
-  firmware: { build, version: `1.${build}.0`, firmwareType: 'T', files: [] },
-  counts: { offered: 0, downloading: 0, installing: 0, succeeded: 0, failed: 0, rolledBack: 0, timedOut: 0 },
-  createdAt: '2026-11-01T00:00:00Z',
-  updatedAt: '2026-11-01T00:00:00Z',
-  ...over,
-});
 const device = (over: Partial<DeviceView> = {}): DeviceView => ({
   deviceId: 'AA:BB:CC:DD:EE:FF',
   channel: 'stable',

@@ -30,6 +30,8 @@ export interface Gateway {
 
 /** API Gateway's payload limit. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/** Lambda's synchronous invocation payload limit: an event larger than this never reaches the function. */
+export const MAX_LAMBDA_EVENT_BYTES = 6 * 1024 * 1024;
 
 export const isLoopback = (addr: string | undefined): boolean =>
   !!addr && (addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
@@ -173,7 +175,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const requestId = randomUUID();
     const started = Date.now();
     try {
-      const result = await fn(toEventV2(req, body, match.route, match.pathParameters, requestId), lambdaContext(match.route.fn, requestId));
+      const event = toEventV2(req, body, match.route, match.pathParameters, requestId);
+      // As in the cloud: a body API Gateway accepts can still make an event Lambda refuses (binary bodies grow by a third in base64).
+      if (Buffer.byteLength(JSON.stringify(event)) > MAX_LAMBDA_EVENT_BYTES) return sendJson(res, 413, { message: 'Request Entity Too Large' });
+      const result = await fn(event, lambdaContext(match.route.fn, requestId));
       writeResult(res, result);
     } catch (e) {
       // An unhandled Lambda error is a 500 at API Gateway; our handlers never let one escape.

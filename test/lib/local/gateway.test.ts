@@ -80,6 +80,13 @@ it('answers 413 beyond the 10 MB payload limit', async () => {
   expect(r.status).toBe(413);
 });
 
+it('answers 413 when the event would exceed the 6 MB Lambda payload (a 5 MB binary body is 6.7 MB in base64)', async () => {
+  const r = await fetch(`${gw.url}/api/v1/ota/check`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(5 * 1024 * 1024) });
+  expect(r.status).toBe(413);
+  const ok = await fetch(`${gw.url}/api/v1/ota/check`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(4 * 1024 * 1024) });
+  expect(ok.status).toBe(200);
+});
+
 it('maps a function that throws to 500 like API Gateway', async () => {
   const r = await fetch(`${gw.url}/api/v1/ota/status`, { method: 'POST', body: '{}' });
   expect(r.status).toBe(500);

@@ -22,8 +22,11 @@ export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
     if (found.length > 1) deps.logger.warn('device id bound to several IoTaaP products', { deviceId, products: found.map((d) => d.productId) });
     return found.length === 1 ? found[0] : undefined;
   };
-  // IoTaaP authenticates by its own means (the in-path token on downloads; `latest` is open by design).
-  const check = (device: Device) => deps.checks.check(device.productId, { deviceId: device.deviceId, hw: {} }, { device, authenticated: true });
+  // IoTaaP authenticates by its own means (the in-path token on downloads; `latest` is open by
+  // design). Only the authenticated download may move an assignment to `delivered`: otherwise
+  // anyone knowing a device id could mark its OTA delivered.
+  const check = (device: Device, moveAssignment: boolean) =>
+    deps.checks.check(device.productId, { deviceId: device.deviceId, hw: {} }, { device, authenticated: true, moveAssignment });
 
   // Fix: the device routes fell back to the shared 503 `{ error: { code, message } }` on an
   // infrastructure fault. The seed documents one error for both routes, under the condition "If
@@ -43,7 +46,7 @@ export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
         if (!device || !device.active) return json(404, noSuchDevice(`Device ${id.slice(0, 64)} is not registered`));
         const product = await deps.config.product(device.productId);
         if (!product || product.securityMode === 'product_key') return json(404, noSuchDevice('Device is not served over IoTaaP'));
-        const r = await check(device);
+        const r = await check(device, false);
         const ver = r.decision.status === 'update_available' ? r.decision.offer.firmware.version : device.currentVersion;
         // Fix: this used to answer 200 `{ "ver": "" }` when there is nothing to run and no known
         // version. The stock IoTaaP library starts an OTA whenever `ver` differs from its own
@@ -62,7 +65,7 @@ export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
         if (!split || !device || !device.active || !secretMatches(split.token, device.tokenHash)) {
           return json(404, noSuchDevice('Unknown device or invalid token'));
         }
-        const r = await check(device);
+        const r = await check(device, true);
         if (r.decision.status !== 'update_available' || !r.offer) return json(404, noSuchDevice('No firmware available for this device'));
         return empty(302, { location: r.offer.appUrl });
       },

@@ -22,6 +22,8 @@ export interface CheckOptions {
   readonly device?: Device;
   /** The adapter authenticated the device by its protocol's own means (IoTaaP's in-path token). */
   readonly authenticated?: boolean;
+  /** false: leave the device's assignment state alone (an unauthenticated lookup). @default true */
+  readonly moveAssignment?: boolean;
   readonly order?: 'latest' | 'next';
 }
 
@@ -88,7 +90,7 @@ export class CheckService {
       if (!(await devices.register(write.device)) && quota !== undefined) await devices.releaseDeviceSlot(productId);
     }
     if (write.kind === 'update') await devices.update(productId, input.deviceId, write.patch);
-    if (current.assignment) {
+    if (current.assignment && opts.moveAssignment !== false) {
       const { assignmentId, to } = current.assignment;
       await devices.transitionAssignment(productId, input.deviceId, assignmentId, to === 'applied' ? ['pending', 'delivered'] : ['pending'], to, now.toISOString());
     }

@@ -156,6 +156,16 @@ describe('GET /v1/ota/device/latest/{device-id}', () => {
     expect(r.body).toEqual({ ver: '1.1.0' });
   });
 
+  it('latest (open) leaves the assignment pending; only the authenticated download marks it delivered', async () => {
+    const id = mongoId();
+    const token = await issueToken(P, id);
+    await assign(P, id, v110);
+    expect((await latest(id)).body).toEqual({ ver: '1.1.0' });
+    expect((await getDevice(P, id)).assignment.state).toBe('pending');
+    expect((await download(id, token)).status).toBe(302);
+    expect((await getDevice(P, id)).assignment.state).toBe('delivered');
+  });
+
   it("returns 200 { \"ver\" } with the version of an active deployment's build when the device has no assignment", async () => {
     const r = await latest(deployed);
     expect(r.status).toBe(200);

@@ -216,6 +216,8 @@ export interface Deployment {
   readonly stateReason?: string;
   /** How many times a policy paused it (a conditional transition: at most once per active period). */
   readonly autoPauses?: number;
+  /** Outcome counts when it was last resumed: the failure policy judges what happened since. */
+  readonly policyBaseline?: Pick<DeploymentCounts, 'succeeded' | 'failed' | 'rolledBack' | 'timedOut'>;
   readonly firmware: OfferedBuild;
   readonly counts: DeploymentCounts;
   readonly createdAt: string;

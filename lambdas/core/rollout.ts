@@ -12,9 +12,23 @@ export const outcomesOf = (c: DeploymentCounts): number => c.succeeded + failure
 /** Offers still in flight (neither succeeded nor failed nor timed out). */
 export const inFlightOf = (c: DeploymentCounts): number => Math.max(0, c.offered - outcomesOf(c));
 
-/** Why the policy stops this deployment now, or undefined. */
-export function policyBreach(policy: FailurePolicy | undefined, c: DeploymentCounts): string | undefined {
+/** Counts since the last resume (an operator who resumes has accepted what came before). */
+export function countsSinceResume(d: Pick<Deployment, 'counts' | 'policyBaseline'>): DeploymentCounts {
+  const b = d.policyBaseline;
+  if (!b) return d.counts;
+  return {
+    ...d.counts,
+    succeeded: d.counts.succeeded - b.succeeded,
+    failed: d.counts.failed - b.failed,
+    rolledBack: d.counts.rolledBack - b.rolledBack,
+    timedOut: d.counts.timedOut - b.timedOut,
+  };
+}
+
+/** Why the policy stops this deployment now (judged on the counts since the last resume), or undefined. */
+export function policyBreach(policy: FailurePolicy | undefined, counts: DeploymentCounts): string | undefined {
   if (!policy) return undefined;
+  const c = counts;
   const failures = failuresOf(c);
   if (policy.maxFailures !== undefined && failures >= policy.maxFailures) {
     return `auto: ${failures} failures reached max_failures ${policy.maxFailures}`;

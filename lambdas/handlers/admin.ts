@@ -345,7 +345,15 @@ const operations: Record<string, Operation> = {
     const d = await requireDeployment(p.productId, p.deploymentId);
     const fw = await requireFirmware(p.productId, d.build);
     if (fw.state === 'REVOKED') throw new DomainError('conflict', 'firmware_revoked', `Build ${d.build} is revoked`);
-    return transitionDeployment(p, ['paused'], 'active');
+    // Resuming accepts what came before: the failure policy judges outcomes from now on.
+    const resumed = await deployments.resume(p.productId, p.deploymentId, nowIso());
+    if (!resumed) {
+      if (d.state === 'active') return json(200, presentDeployment(d)); // idempotent
+      throw new DomainError('conflict', 'invalid_state', `Deployment is ${d.state}; cannot move to active`);
+    }
+    invalidateProductConfig(p.productId);
+    logger.info('deployment state changed', { deploymentId: p.deploymentId, to: 'active' });
+    return json(200, presentDeployment(resumed));
   },
 };
 

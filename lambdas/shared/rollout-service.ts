@@ -6,7 +6,7 @@
  * and the in-flight index are Queries on one partition each.
  */
 import type { Deployment } from '../core/model';
-import { nextStep, policyBreach, timeoutCutoff } from '../core/rollout';
+import { countsSinceResume, nextStep, policyBreach, timeoutCutoff } from '../core/rollout';
 import { invalidateProductConfig } from './config-cache';
 import { countAutoPause } from './metrics';
 import type { Logger } from './logger';
@@ -48,7 +48,7 @@ export class RolloutService {
           if (updated) d = updated;
           logger.info('offer timed out', { deploymentId: d.deploymentId, deviceId: o.deviceId, offeredAt: o.offeredAt });
         }
-        const reason = d.state === 'active' ? policyBreach(d.policy, d.counts) : undefined;
+        const reason = d.state === 'active' ? policyBreach(d.policy, countsSinceResume(d)) : undefined;
         if (reason && (await deployments.autoPause(d.productId, d.deploymentId, reason, now.toISOString()))) {
           summary.autoPaused.push(d.deploymentId);
           invalidateProductConfig(d.productId);

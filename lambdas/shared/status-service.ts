@@ -4,7 +4,7 @@
  * counter, so retried and duplicated reports are harmless.
  */
 import type { Deployment, Device, DeviceReportStatus } from '../core/model';
-import { policyBreach } from '../core/rollout';
+import { countsSinceResume, policyBreach } from '../core/rollout';
 import { authorizeDevice } from '../core/security';
 import { invalidateProductConfig, type ProductConfigCache } from './config-cache';
 import { countAutoPause, countOutcome } from './metrics';
@@ -105,7 +105,7 @@ export class StatusService {
    * atomically and the pause is conditional on `active`, so concurrent reports pause it exactly once.
    */
   private async enforcePolicy(d: Deployment): Promise<void> {
-    const reason = policyBreach(d.policy, d.counts);
+    const reason = policyBreach(d.policy, countsSinceResume(d));
     if (!reason || d.state !== 'active') return;
     if (await this.deps.deployments.autoPause(d.productId, d.deploymentId, reason, (this.deps.now?.() ?? new Date()).toISOString())) {
       invalidateProductConfig(d.productId);

@@ -77,10 +77,13 @@ it('a deployment with max_failures=5 hit by 200 concurrent failure reports pause
   expect(after.counts).toMatchObject({ offered: 200, failed: 200 });
   // Nothing is offered from now on, to anyone.
   expect((await check('storm-newcomer', { channel: 'storm' })).body.status).toBe('no_update');
-  // Resuming re-arms the policy: the next failure pauses it again (once).
+  // Resuming accepts what came before: the policy judges failures from then on (5 more pause it again, once).
   expect((await t.api.post(`/admin/v1/products/ro/deployments/${dep.deployment_id}/resume`)).status).toBe(200);
-  expect((await check('storm-late', { channel: 'storm' })).body.status).toBe('update_available');
-  await report('storm-late', builds['1.1.0']!, 'rolled_back');
+  const late = ids('storm-late', 5);
+  for (const id of late) expect((await check(id, { channel: 'storm' })).body.status).toBe('update_available');
+  for (const id of late.slice(0, 4)) await report(id, builds['1.1.0']!, 'rolled_back');
+  expect(await getDeployment(dep.deployment_id)).toMatchObject({ state: 'active', auto_pauses: 1 });
+  await report(late[4]!, builds['1.1.0']!, 'failed');
   expect(await getDeployment(dep.deployment_id)).toMatchObject({ state: 'paused', auto_pauses: 2 });
 });
 

@@ -24,11 +24,22 @@ export interface InFlightOffer {
   readonly offeredAt: string;
 }
 
+/** The failure policy's baseline, stored as top-level numbers (set in the same update as a resume). */
+const BASELINE = [
+  ['baseSucceeded', 'succeeded'],
+  ['baseFailed', 'failed'],
+  ['baseRolledBack', 'rolledBack'],
+  ['baseTimedOut', 'timedOut'],
+] as const;
+
 function toDeployment(item: Record<string, unknown>): Deployment {
   const { pk: _pk, sk: _sk, ...rest } = item;
   const counts = Object.fromEntries(COUNTERS.map((c) => [c, Number(rest[c] ?? 0)])) as unknown as DeploymentCounts;
   for (const c of COUNTERS) delete rest[c];
-  return { ...(rest as unknown as Omit<Deployment, 'counts'>), counts };
+  const hasBaseline = BASELINE.some(([attr]) => rest[attr] !== undefined);
+  const policyBaseline = hasBaseline ? (Object.fromEntries(BASELINE.map(([attr, counter]) => [counter, Number(rest[attr] ?? 0)])) as Deployment['policyBaseline']) : undefined;
+  for (const [attr] of BASELINE) delete rest[attr];
+  return { ...(rest as unknown as Omit<Deployment, 'counts'>), counts, ...(policyBaseline ? { policyBaseline } : {}) };
 }
 
 export class DeploymentStore {
@@ -201,6 +212,32 @@ export class DeploymentStore {
       return true;
     } catch (e) {
       if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * paused → active, remembering the outcome counts at this moment as the failure policy's new
+   * baseline (conditional on `paused`). Undefined when it was not paused.
+   */
+  async resume(productId: string, deploymentId: string, now: string): Promise<Deployment | undefined> {
+    // One conditional update: the state change and the baseline cannot be observed apart.
+    const sets = BASELINE.map(([attr, counter]) => `${attr} = if_not_exists(${counter}, :zero)`).join(', ');
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: productId, sk: deploymentId },
+          UpdateExpression: `SET #state = :active, updatedAt = :now, ${sets} REMOVE stateReason`,
+          ConditionExpression: '#state = :paused',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':active': 'active', ':paused': 'paused', ':now': now, ':zero': 0 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toDeployment(r.Attributes!);
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return undefined;
       throw e;
     }
   }

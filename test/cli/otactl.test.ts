@@ -15,6 +15,7 @@ import { memoryOutput } from '../../lib/cli/output';
 import { ingestS3Client } from '../../lib/cli/publish';
 import { run, type ProgramDeps } from '../../lib/cli/program';
 import { buildEspImage } from '../fixtures/esp-image';
+import { otactlOn } from '../support/otactl';
 import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
 
 jest.setTimeout(60_000);
@@ -30,12 +31,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Runs otactl in-process pointed at the test platform; no ambient environment. */
-async function otactl(args: string[], deps: Partial<ProgramDeps> = {}) {
-  const out = memoryOutput();
-  const code = await run([...args, '--endpoint', t.platform.apiUrl, '--s3-endpoint', t.platform.s3Endpoint], { out, env: {}, pollIntervalMs: 100, ...deps });
-  return { code, out: out.out(), err: out.err(), json: () => JSON.parse(out.out()) };
-}
+const otactl = (args: string[], deps: Partial<ProgramDeps> = {}) => otactlOn(t.platform, args, deps);
 
 let folders = 0;
 function releaseFolder(files: Record<string, Buffer>): string {

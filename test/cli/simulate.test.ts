@@ -5,9 +5,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryOutput } from '../../lib/cli/output';
-import { run, type ProgramDeps } from '../../lib/cli/program';
+import type { ProgramDeps } from '../../lib/cli/program';
 import { buildEspImage } from '../fixtures/esp-image';
+import { otactlOn } from '../support/otactl';
 import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
 
 jest.setTimeout(60_000);
@@ -23,11 +23,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function otactl(args: string[], deps: Partial<ProgramDeps> = {}) {
-  const out = memoryOutput();
-  const code = await run([...args, '--endpoint', t.platform.apiUrl, '--s3-endpoint', t.platform.s3Endpoint], { out, env: {}, pollIntervalMs: 100, ...deps });
-  return { code, out: out.out(), err: out.err(), json: () => JSON.parse(out.out()) };
-}
+const otactl = (args: string[], deps: Partial<ProgramDeps> = {}) => otactlOn(t.platform, args, deps);
 
 it('simulate --devices 20 --fail-rate 0.25: every device is offered the build, outcomes match the deployment counters', async () => {
   const dir = join(tmp, 'r1');

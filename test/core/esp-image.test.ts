@@ -1,4 +1,3 @@
-import { DomainError } from '../../lambdas/core/errors';
 import {
   APP_DESC_MAGIC,
   chipForId,
@@ -9,6 +8,7 @@ import {
 } from '../../lambdas/core/esp-image';
 import { CHIPS, type Chip } from '../../lambdas/core/model';
 import { buildEspImage } from '../fixtures/esp-image';
+import { domainError } from '../support/domain-error';
 
 /** chip_id values of esp_image_header_t, from ESP-IDF's esp_chip_id_t. */
 const EXPECTED_CHIP_IDS: readonly [Chip, number][] = [
@@ -21,15 +21,6 @@ const EXPECTED_CHIP_IDS: readonly [Chip, number][] = [
   ['esp32h2', 0x0010],
 ];
 
-const domainError = (fn: () => unknown): DomainError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-};
 
 describe('ESP image constants', () => {
   it('uses the ESP-IDF magics and reads enough bytes for the whole app descriptor', () => {

@@ -1,5 +1,5 @@
-import { DomainError } from '../../lambdas/core/errors';
 import { classifyFiles, IngestManifestSchema, parseIngestManifest } from '../../lambdas/core/manifest';
+import { domainError } from '../support/domain-error';
 
 const SHA = 'a'.repeat(64);
 const valid = () => ({
@@ -8,15 +8,6 @@ const valid = () => ({
   files: [{ name: 'Controller.ino.bin', sha256: SHA }, { name: 'ui.bin' }],
 });
 
-const domainError = (fn: () => unknown): DomainError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-};
 
 describe('IngestManifestSchema', () => {
   it('accepts a minimal manifest and one with every optional field', () => {

@@ -66,6 +66,11 @@ export class CheckService {
     if (!opts.authenticated && !authorizeDevice(product, device, opts.credential)) {
       return { product, decision: { status: 'unknown_device' }, nextCheckS: nextCheckSeconds(product.pollIntervalS), unauthorized: true };
     }
+    // A new device of a product with a quota takes its slot first: beyond the quota it is refused before anything is offered or counted.
+    const quota = !device && product.autoRegister ? product.deviceQuota : undefined;
+    if (quota !== undefined && !(await devices.claimDeviceSlot(productId, quota))) {
+      return { product, decision: { status: 'over_limit' }, nextCheckS: nextCheckSeconds(product.pollIntervalS) };
+    }
     const plan = (deps: readonly Deployment[]) =>
       planCheck({ product, device, input, deployments: deps, now, lastSeenWriteIntervalMs: this.deps.lastSeenWriteIntervalMs, order: opts.order });
 
@@ -81,14 +86,8 @@ export class CheckService {
 
     const { write } = current;
     const decision = current.decision;
-    if (write.kind === 'register') {
-      const quota = product.deviceQuota;
-      if (quota !== undefined && !(await devices.claimDeviceSlot(productId, quota))) {
-        return { product, decision: { status: 'over_limit' }, nextCheckS: nextCheckSeconds(product.pollIntervalS) };
-      }
-      // false = a concurrent first check registered it: give its slot back.
-      if (!(await devices.register(write.device)) && quota !== undefined) await devices.releaseDeviceSlot(productId);
-    }
+    // false = a concurrent first check registered it: give its slot back.
+    if (write.kind === 'register' && !(await devices.register(write.device)) && quota !== undefined) await devices.releaseDeviceSlot(productId);
     if (write.kind === 'update') await devices.update(productId, input.deviceId, write.patch);
     if (current.assignment && opts.moveAssignment !== false) {
       const { assignmentId, to } = current.assignment;
@@ -96,7 +95,7 @@ export class CheckService {
     }
 
     if (decision.status === 'update_available' && decision.firstOffer && decision.offer.deploymentId) {
-      await this.trackInFlight(productId, input.deviceId, decision.offer.deploymentId, now, current === undefined ? [] : deployments);
+      await this.trackInFlight(productId, input.deviceId, decision.offer.deploymentId, now);
     }
     const nextCheckS = nextCheckSeconds(product.pollIntervalS);
     countCheck(productId, decision.status);
@@ -106,8 +105,9 @@ export class CheckService {
   }
 
   /** Offers of deployments with an in-progress timeout are indexed until they finish (see RolloutService). */
-  private async trackInFlight(productId: string, deviceId: string, deploymentId: string, now: Date, known: readonly Deployment[]) {
-    const d = known.find((x) => x.deploymentId === deploymentId) ?? (await this.deps.config.allDeployments(productId)).find((x) => x.deploymentId === deploymentId);
+  private async trackInFlight(productId: string, deviceId: string, deploymentId: string, now: Date) {
+    // The deployments are in the container's cache (the plan just read them): no I/O.
+    const d = (await this.deps.config.allDeployments(productId)).find((x) => x.deploymentId === deploymentId);
     if (d?.policy?.inProgressTimeoutMinutes === undefined) return;
     await this.deps.deployments.addInFlight({ productId, deploymentId, deviceId, offeredAt: now.toISOString() });
   }

@@ -241,14 +241,18 @@ describe('compatibility on firmware and targeting', () => {
 
 it('a device quota answers over_limit (200) beyond it and registers nobody', async () => {
   await createProduct(t.api, 'quota', { chip: 'esp32', device_quota: 2 });
-  const q = (id: string) => t.api.post('/api/v1/ota/check/', { product: 'quota', device_id: id });
-  expect((await q('q-1')).body.status).toBe('no_update');
-  expect((await q('q-2')).body.status).toBe('no_update');
+  const fw = await publishRelease(t.platform, { product: 'quota', version: '1.0.0', files: { 'fw.bin': buildEspImage({ version: '1.0.0' }) }, manifest: { release: true } });
+  const dep = (await t.api.post('/admin/v1/products/quota/deployments', { build: fw.build_number, percentage: 100 })).body;
+  const q = (id: string) => t.api.post('/api/v1/ota/check/', { product: 'quota', device_id: id, version: '0.9.0' });
+  expect((await q('q-1')).body.status).toBe('update_available');
+  expect((await q('q-2')).body.status).toBe('update_available');
   const over = await q('q-3');
   expect(over.status).toBe(200);
   expect(over.body).toMatchObject({ status: 'over_limit', update_available: false });
   expect((await t.api.get('/admin/v1/products/quota/devices/q-3')).status).toBe(404);
-  expect((await q('q-1')).body.status).toBe('no_update'); // known devices are unaffected
+  // Refused before anything was offered or counted.
+  expect((await t.api.get(`/admin/v1/products/quota/deployments/${dep.deployment_id}`)).body.counts.offered).toBe(2);
+  expect((await q('q-1')).body.status).toBe('update_available'); // known devices are unaffected
 });
 
 it('keeps a bounded status history per device', async () => {

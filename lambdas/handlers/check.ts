@@ -39,7 +39,8 @@ const native: ProtocolRoutes = {
         { credential: presentedSecret(event.headers ?? {}, req.token) },
       );
       const d = result.decision;
-      logger.info('check', {
+      // A steady-state "no update" is the bulk of traffic: debug level, so a large fleet does not pay log ingestion per poll (metrics still count it).
+      (d.status === 'no_update' ? logger.debug : logger.info).call(logger, 'check', {
         status: d.status,
         ...(d.status === 'update_available' ? { deploymentId: d.offer.deploymentId, assignmentId: d.offer.assignmentId, build: d.offer.build } : {}),
         ...(d.status === 'no_update' ? { reason: d.reason } : {}),

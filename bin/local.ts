@@ -8,7 +8,6 @@ async function main() {
   const p = await startPlatform();
   const product = 'demo';
   const version = '1.0.0';
-  const s3 = `aws --endpoint-url ${p.s3Endpoint} s3`;
   process.stdout.write(
     [
       '',
@@ -21,17 +20,14 @@ async function main() {
       `  DynamoDB      ${p.dynamodbEndpoint}   tables ${Object.values(p.tableNames).join(', ')}`,
       `  Data          ${p.dataDir ?? '(in memory)'}`,
       '',
-      'Publish a first firmware:',
-      `  curl -X PUT ${p.apiUrl}/admin/v1/products/${product} -H 'content-type: application/json' \\`,
-      `       -d '{"chip":"esp32","security_mode":"open","firmware_type":"Demo Board"}'`,
-      `  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1`,
-      `  ${s3} cp build/app.bin s3://${p.buckets.ingest}/${product}/${version}/app.bin`,
-      `  echo '{"product":"${product}","version":"${version}","files":[{"name":"app.bin"}]}' > manifest.json`,
-      `  ${s3} cp manifest.json s3://${p.buckets.ingest}/${product}/${version}/manifest.json`,
-      `  ${s3} cp s3://${p.buckets.ingest}/${product}/${version}/result.json -     # → build_number`,
-      `  curl -X POST ${p.apiUrl}/admin/v1/products/${product}/firmware/1/release`,
-      `  curl -X POST ${p.apiUrl}/admin/v1/products/${product}/deployments -H 'content-type: application/json' -d '{"build":1,"percentage":100}'`,
+      'Publish a first firmware (otactl talks to this platform by default):',
+      `  npx otactl product put ${product} --chip esp32 --firmware-type "Demo Board"`,
+      `  npx otactl publish ./build --product ${product} --version ${version} --release   # writes manifest.json, uploads (manifest last), prints the build number`,
+      `  npx otactl deploy create --product ${product} --build 1 --percentage 100`,
       `  curl ${p.apiUrl}/api/v1/ota/check/ -H 'content-type: application/json' -d '{"product":"${product}","device_id":"24:6F:28:00:00:01","version":"0.9.0"}'`,
+      '',
+      `  (any S3 client works too: ${p.s3Endpoint}, path style, credentials S3RVER/S3RVER; upload the .bin files, then manifest.json)`,
+      '  To watch a whole rollout instead: npm run demo',
       '',
       'Ctrl-C to stop.',
       '',

@@ -8,7 +8,7 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Firmware, FirmwareState, Product } from '../../core/model';
-import { decodeCursor, encodeCursor, isConditionalCheckFailed, stripKeys, type Page } from './ddb';
+import { decodeCursor, encodeCursor, isConditionalCheckFailed, queryAll, stripKeys, type Page } from './ddb';
 
 const PRODUCT_SK = '#PRODUCT';
 export const firmwareSk = (build: number): string => `FW#${String(build).padStart(10, '0')}`;
@@ -259,21 +259,12 @@ export class CatalogStore {
 
   /** Aliases starting with `prefix` (operator paths only), alias → productId. */
   async listAliases(prefix: string): Promise<{ alias: string; productId: string }[]> {
-    const out: { alias: string; productId: string }[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const r = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :pre)',
-          ExpressionAttributeValues: { ':pk': ALIAS_PK, ':pre': prefix },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const i of r.Items ?? []) out.push({ alias: i.sk as string, productId: i.productId as string });
-      start = r.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :pre)',
+      ExpressionAttributeValues: { ':pk': ALIAS_PK, ':pre': prefix },
+    });
+    return items.map((i) => ({ alias: i.sk as string, productId: i.productId as string }));
   }
 
   /** The build recorded for a version, via its version lock. */
@@ -284,22 +275,13 @@ export class CatalogStore {
 
   /** Every build of a product in the given states, oldest first (protocol lookups cache this). */
   async listFirmwareInStates(productId: string, states: readonly FirmwareState[]): Promise<Firmware[]> {
-    const out: Firmware[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const r = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :fw)',
-          FilterExpression: `#state IN (${states.map((_, i) => `:s${i}`).join(', ')})`,
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':pk': productId, ':fw': 'FW#', ...Object.fromEntries(states.map((st, i) => [`:s${i}`, st])) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const i of r.Items ?? []) out.push(stripKeys<Firmware>(i));
-      start = r.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :fw)',
+      FilterExpression: `#state IN (${states.map((_, i) => `:s${i}`).join(', ')})`,
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':pk': productId, ':fw': 'FW#', ...Object.fromEntries(states.map((st, i) => [`:s${i}`, st])) },
+    });
+    return items.map((i) => stripKeys<Firmware>(i));
   }
 }

@@ -1,4 +1,5 @@
 /** Small DynamoDB helpers shared by the stores. */
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 export const isConditionalCheckFailed = (e: unknown): boolean =>
   typeof e === 'object' && e !== null && (e as { name?: string }).name === 'ConditionalCheckFailedException';
 
@@ -25,6 +26,18 @@ export function decodeCursor(cursor: string | undefined): Record<string, unknown
   } catch {
     return undefined;
   }
+}
+
+/** Every item a Query matches, following LastEvaluatedKey across pages (bounded partitions only). */
+export async function queryAll(doc: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const r = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    items.push(...(r.Items ?? []));
+    start = r.LastEvaluatedKey;
+  } while (start);
+  return items;
 }
 
 export interface Page<T> {

@@ -9,7 +9,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inFlightSortKey } from '../../core/rollout';
 import type { Deployment, DeploymentCounts, DeploymentState } from '../../core/model';
-import { isConditionalCheckFailed } from './ddb';
+import { isConditionalCheckFailed, queryAll } from './ddb';
 
 export type CounterName = keyof DeploymentCounts;
 const COUNTERS: readonly CounterName[] = ['offered', 'downloading', 'installing', 'succeeded', 'failed', 'rolledBack', 'timedOut'];
@@ -68,21 +68,8 @@ export class DeploymentStore {
 
   /** Every deployment of a product (oldest first). */
   async list(productId: string): Promise<Deployment[]> {
-    const out: Deployment[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const r = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': productId },
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(r.Items ?? []).map(toDeployment));
-      start = r.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.doc, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': productId } });
+    return items.map(toDeployment);
   }
 
   /**
@@ -311,15 +298,7 @@ export class DeploymentStore {
 
   /** Deployments the sweeper visits. */
   async watched(): Promise<{ productId: string; deploymentId: string }[]> {
-    const out: { productId: string; deploymentId: string }[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const r = await this.doc.send(
-        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': ROLLOUTS_PK }, ExclusiveStartKey: start }),
-      );
-      for (const i of r.Items ?? []) out.push({ productId: i.productId as string, deploymentId: i.deploymentId as string });
-      start = r.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.doc, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': ROLLOUTS_PK } });
+    return items.map((i) => ({ productId: i.productId as string, deploymentId: i.deploymentId as string }));
   }
 }

@@ -4,6 +4,10 @@
  */
 import * as z from 'zod/mini';
 import { CHANNEL_PATTERN } from './manifest';
+import { PRODUCT_HEX_PATTERN } from './protocols/firefly';
+
+/** Device group names (deployment targeting, device PATCH). */
+const GROUP_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 import { inFlightOf } from './rollout';
 import { CHIPS, type Assignment, type Deployment, type Device, type Firmware, type Product, type StatusEntry } from './model';
 
@@ -26,7 +30,7 @@ export const PutProductSchema = z.strictObject({
       firefly: z.optional(
         z.strictObject({
           product_class: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/)),
-          product_hex: z.string().check(z.regex(/^0[xX][0-9A-Fa-f]{1,16}$/)),
+          product_hex: z.string().check(z.regex(PRODUCT_HEX_PATTERN)),
         }),
       ),
       cheeko: z.optional(
@@ -58,7 +62,7 @@ export const PatchDeviceSchema = z.strictObject({
   /** Cheeko `autoUpdate`: whether the device installs offers by itself. */
   auto_update: z.optional(z.boolean()),
   channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
-  groups: z.optional(z.array(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,31}$/))).check(z.maxLength(16))),
+  groups: z.optional(z.array(z.string().check(z.regex(GROUP_PATTERN))).check(z.maxLength(16))),
   tags: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,32}$/)), z.string().check(z.maxLength(128)))),
 });
 
@@ -78,8 +82,6 @@ export const FirmwareListQuerySchema = z.object({
 
 export const AssignSchema = z.strictObject({ build: z.int().check(z.gte(1)), replace: z.optional(z.boolean()) });
 export type PutProductRequest = z.infer<typeof PutProductSchema>;
-
-const GROUP_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 export const CreateDeploymentSchema = z
   .strictObject({

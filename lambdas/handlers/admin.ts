@@ -22,6 +22,7 @@ import { normalizeDeviceId, DEVICE_ID_PATTERN } from '../core/device-id';
 import { hashSecret, newDeviceToken, newProductKey } from '../core/security';
 import { needsSweeper, newAssignmentId, newDeployment, newDeploymentId } from '../core/deployment';
 import { DomainError, isDomainError } from '../core/errors';
+import { PRODUCT_ID_PATTERN } from '../core/manifest';
 import { pageIotaapOtas, parseIotaapListQuery, type IotaapOta } from '../core/protocols/iotaap';
 import { DEFAULT_CHANNEL, offeredBuild, type Deployment, type Device, type Product } from '../core/model';
 import { invalidateProductConfig } from '../shared/config-cache';
@@ -117,7 +118,7 @@ const P = '/admin/v1/products/{productId}';
 const operations: Record<string, Operation> = {
   [`PUT ${P}`]: async (p, event) => {
     const body = validate(PutProductSchema, parseJsonBody(event));
-    if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(p.productId)) {
+    if (!PRODUCT_ID_PATTERN.test(p.productId)) {
       throw new DomainError('invalid', 'invalid_product_id', 'Product id must match [a-z0-9][a-z0-9_-]{0,31}');
     }
     const pr = body.protocols;

@@ -11,7 +11,7 @@ import { fireflyAlias } from '../core/admin-api';
 import { normalizeDeviceId } from '../core/device-id';
 import { DomainError } from '../core/errors';
 import { DEFAULT_CHANNEL, type OfferedBuild, type Product } from '../core/model';
-import { esp32FotaDeviceId, fireflyManifest, FireflyQuerySchema, type FireflyQuery } from '../core/protocols/firefly';
+import { esp32FotaDeviceId, fireflyManifest, FireflyQuerySchema, PRODUCT_HEX_PATTERN, type FireflyQuery } from '../core/protocols/firefly';
 import { authorizeDevice, presentedSecret } from '../core/security';
 import { selectOffer } from '../core/select';
 import { signOffer } from '../shared/check-service';
@@ -55,7 +55,7 @@ export function fireflyRoutes(deps: ProtocolDeps): ProtocolRoutes {
         const q = event.queryStringParameters ?? {};
         if (!q.current_version) throw new DomainError('invalid', 'missing_current_version', 'current_version query parameter is required');
         const query = validate(FireflyQuerySchema, q);
-        const product = /^0[xX][0-9A-Fa-f]{1,16}$/.test(productHex) ? await deps.config.productByAlias(fireflyAlias(productClass, productHex)) : undefined;
+        const product = PRODUCT_HEX_PATTERN.test(productHex) ? await deps.config.productByAlias(fireflyAlias(productClass, productHex)) : undefined;
         if (!product) return notFound('unknown_product', `No product ${productClass}/${productHex}`);
 
         const next = await nextBuild(product, query, presentedSecret(event.headers ?? {}, query.token));

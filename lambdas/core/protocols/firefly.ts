@@ -8,6 +8,9 @@ import { DEVICE_ID_PATTERN } from '../device-id';
 import { CHANNEL_PATTERN } from '../manifest';
 import { isValidVersion } from '../version';
 
+/** FireFly's product hex (`0x32322505`), matched case-insensitively. */
+export const PRODUCT_HEX_PATTERN = /^0[xX][0-9A-Fa-f]{1,16}$/;
+
 /** esp32FOTA reads the manifest into a 2048-byte buffer. */
 export const ESP32FOTA_MANIFEST_MAX_BYTES = 2048;
 

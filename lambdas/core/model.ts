@@ -233,6 +233,9 @@ export const DEVICE_REPORT_STATUSES: readonly DeviceReportStatus[] = [
   'rolled_back',
 ];
 
+/** Reports that end an offer (each counted once per build and device). */
+export const TERMINAL_REPORT_STATUSES: ReadonlySet<DeviceReportStatus> = new Set(['success', 'failed', 'rolled_back']);
+
 export interface DeviceHardware {
   readonly board?: string;
   readonly chip?: string;

@@ -5,7 +5,6 @@
  * passed. Runs every minute (EventBridge in the cloud, a timer locally). No scans: the watch list
  * and the in-flight index are Queries on one partition each.
  */
-import type { Deployment } from '../core/model';
 import { countsSinceResume, nextStep, policyBreach, timeoutCutoff } from '../core/rollout';
 import { invalidateProductConfig } from './config-cache';
 import { countAutoPause } from './metrics';
@@ -22,7 +21,6 @@ export interface SweepSummary {
 export interface RolloutServiceDeps {
   readonly deployments: DeploymentStore;
   readonly logger: Logger;
-  readonly onAutoPause?: (d: Deployment, reason: string) => void;
 }
 
 export class RolloutService {
@@ -53,7 +51,6 @@ export class RolloutService {
           summary.autoPaused.push(d.deploymentId);
           invalidateProductConfig(d.productId);
           countAutoPause(d.productId, d.deploymentId);
-          this.deps.onAutoPause?.(d, reason);
           logger.warn('deployment auto-paused', { deploymentId: d.deploymentId, reason });
           continue;
         }

@@ -3,7 +3,7 @@
  * de-duplication point (conditional update), and only a first report bumps the deployment's
  * counter, so retried and duplicated reports are harmless.
  */
-import type { Deployment, Device, DeviceReportStatus } from '../core/model';
+import { TERMINAL_REPORT_STATUSES as TERMINAL, type Deployment, type Device, type DeviceReportStatus } from '../core/model';
 import { countsSinceResume, policyBreach } from '../core/rollout';
 import { authorizeDevice } from '../core/security';
 import { invalidateProductConfig, type ProductConfigCache } from './config-cache';
@@ -38,11 +38,7 @@ export interface StatusServiceDeps {
   readonly deployments: DeploymentStore;
   readonly devices: DeviceStore;
   readonly now?: () => Date;
-  /** Told once per policy pause (metrics, logs). */
-  readonly onAutoPause?: (d: Deployment, reason: string) => void;
 }
-
-const TERMINAL: ReadonlySet<DeviceReportStatus> = new Set(['success', 'failed', 'rolled_back']);
 
 export class StatusService {
   constructor(private readonly deps: StatusServiceDeps) {}
@@ -110,7 +106,6 @@ export class StatusService {
     if (await this.deps.deployments.autoPause(d.productId, d.deploymentId, reason, (this.deps.now?.() ?? new Date()).toISOString())) {
       invalidateProductConfig(d.productId);
       countAutoPause(d.productId, d.deploymentId);
-      this.deps.onAutoPause?.(d, reason);
     }
   }
 }

@@ -3,7 +3,7 @@
  * many partitions. A steady-state check is exactly one GetItem on this table.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { OPEN_ASSIGNMENT_STATES, type Assignment, type AssignmentState, type Device, type DeviceReportStatus } from '../../core/model';
+import { OPEN_ASSIGNMENT_STATES, TERMINAL_REPORT_STATUSES as TERMINAL, type Assignment, type AssignmentState, type Device, type DeviceReportStatus } from '../../core/model';
 import { decodeCursor, encodeCursor, isConditionalCheckFailed, numberSetToArray, type Page } from './ddb';
 
 export const devicePk = (productId: string, deviceId: string): string => `${productId}#${deviceId}`;
@@ -46,7 +46,6 @@ export type ReportOutcome =
 /** Status reports kept per device (between HISTORY_LIMIT and twice that). */
 export const HISTORY_LIMIT = 20;
 
-const TERMINAL: ReadonlySet<DeviceReportStatus> = new Set(['success', 'failed', 'rolled_back']);
 
 export class DeviceStore {
   constructor(

@@ -74,6 +74,8 @@ export interface PlanCheckArgs {
   readonly lastSeenWriteIntervalMs: number;
   /** `next`: the lowest eligible build (sequential updates, FireFly); default the highest. */
   readonly order?: 'latest' | 'next';
+  /** The protocol's own limit on installable builds (see selectOffer). */
+  readonly accepts?: (d: Deployment) => boolean;
 }
 
 /**
@@ -128,6 +130,7 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
         productChip: product.chip,
         deployments,
         order: args.order,
+        accepts: args.accepts,
       });
 
   let decision: CheckDecision;

@@ -70,12 +70,15 @@ export function selectOffer(input: {
   productChip: Chip;
   deployments: readonly Deployment[];
   order?: 'latest' | 'next';
+  /** A protocol's own limit on what its clients can install (esp32FOTA: versions it can order); false = skip that deployment. */
+  accepts?: (d: Deployment) => boolean;
 }): Selection {
   const { device } = input;
   let furthest = 0; // index into REASON_ORDER of the furthest filter any deployment reached
   const eligible: Deployment[] = [];
   for (const d of input.deployments) {
     if (d.state !== 'active' || d.channel !== device.channel || !inGroups(d, device)) continue;
+    if (input.accepts && !input.accepts(d)) continue;
     furthest = Math.max(furthest, 1);
     if (!isCompatible(device.hw, input.productChip, d.firmware.boards) || !meetsCompatibility(d.firmware.compatibility, device)) continue;
     furthest = Math.max(furthest, 2);

@@ -25,6 +25,8 @@ export interface CheckOptions {
   /** false: leave the device's assignment state alone (an unauthenticated lookup). @default true */
   readonly moveAssignment?: boolean;
   readonly order?: 'latest' | 'next';
+  /** The protocol's own limit on installable builds (see selectOffer). */
+  readonly accepts?: (d: Deployment) => boolean;
 }
 
 export interface CheckResult {
@@ -72,7 +74,7 @@ export class CheckService {
       return { product, decision: { status: 'over_limit' }, nextCheckS: nextCheckSeconds(product.pollIntervalS) };
     }
     const plan = (deps: readonly Deployment[]) =>
-      planCheck({ product, device, input, deployments: deps, now, lastSeenWriteIntervalMs: this.deps.lastSeenWriteIntervalMs, order: opts.order });
+      planCheck({ product, device, input, deployments: deps, now, lastSeenWriteIntervalMs: this.deps.lastSeenWriteIntervalMs, order: opts.order, accepts: opts.accepts });
 
     let current = plan(deployments);
     if (current.decision.status === 'update_available' && !(await this.claimOffer(productId, current.decision))) {

@@ -5,7 +5,17 @@
  */
 import { selectOffer, type NoOfferReason } from './select';
 import { compareVersions, parseVersion } from './version';
-import { DEFAULT_CHANNEL, OPEN_ASSIGNMENT_STATES, type Deployment, type Device, type DeviceHardware, type OfferedBuild, type Product } from './model';
+import {
+  DEFAULT_CHANNEL,
+  OPEN_ASSIGNMENT_STATES,
+  type Deployment,
+  type Device,
+  type DeviceHardware,
+  type InferenceReason,
+  type OfferedBuild,
+  type OfferRecord,
+  type Product,
+} from './model';
 
 /** What a device told us in a check, already validated and normalised. */
 export interface CheckInput {
@@ -40,9 +50,20 @@ export type DeviceWrite =
   | { readonly kind: 'register'; readonly device: Device }
   | { readonly kind: 'update'; readonly patch: Partial<Device> };
 
+/** An outcome of the device's open offer that this check-in proves (settled before the device write). */
+export interface InferredOutcome {
+  readonly build: number;
+  readonly deploymentId: string;
+  readonly outcome: 'succeeded' | 'failed';
+  readonly reason: InferenceReason;
+  /** Version of the offered build (a success makes it the device's current version). */
+  readonly version?: string;
+}
+
 export interface CheckPlan {
   readonly decision: CheckDecision;
   readonly write: DeviceWrite;
+  readonly inferred?: InferredOutcome;
   /** The device's assignment moves: `delivered` when first handed out, `applied` once the device runs it. */
   readonly assignment?: { readonly assignmentId: string; readonly to: 'delivered' | 'applied' };
 }
@@ -76,6 +97,38 @@ export interface PlanCheckArgs {
   readonly order?: 'latest' | 'next';
   /** The protocol's own limit on installable builds (see selectOffer). */
   readonly accepts?: (d: Deployment) => boolean;
+  /** The protocol never says what the device runs (IoTaaP): a call after a completed download is the only evidence of success. */
+  readonly versionless?: boolean;
+}
+
+/**
+ * What this check-in says about the device's open offer. On the offered build (by build, or by
+ * version for protocols that send only a version): succeeded. After the CDN delivered the whole
+ * image, back on the version it ran when offered: failed (the install did not take). A protocol
+ * that never sends a version can only call again after the download: counted as a success, the
+ * best evidence there is.
+ */
+export function inferOutcome(
+  offer: OfferRecord | undefined,
+  input: CheckInput,
+  currentBuild: number | undefined,
+  nowIso: string,
+  versionless: boolean,
+): InferredOutcome | undefined {
+  if (!offer || offer.outcome) return undefined;
+  const base = { build: offer.build, deploymentId: offer.deploymentId, ...(offer.version ? { version: offer.version } : {}) };
+  const reported = input.build !== undefined || input.version !== undefined;
+  if (reported && (currentBuild === offer.build || (input.build === undefined && sameVersion(input.version, offer.version)))) {
+    return { ...base, outcome: 'succeeded', reason: 'checked_in_on_offered_build' };
+  }
+  if (!offer.downloadedAt || nowIso <= offer.downloadedAt) return undefined;
+  if (versionless && !reported) return { ...base, outcome: 'succeeded', reason: 'called_again_after_download' };
+  if (!reported) return undefined;
+  const onOld =
+    input.build !== undefined && offer.fromBuild !== undefined
+      ? input.build === offer.fromBuild
+      : offer.fromVersion === undefined || sameVersion(input.version, offer.fromVersion);
+  return onOld ? { ...base, outcome: 'failed', reason: 'returned_on_old_version' } : undefined;
 }
 
 /**
@@ -106,9 +159,10 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
   const nowIso = now.toISOString();
   if (!product) return { decision: { status: 'unknown_product' }, write: { kind: 'none' } };
 
-  const currentBuild = resolveCurrentBuild(input, device, deployments);
-  const currentVersion = input.version ?? device?.currentVersion;
-  const channel = input.channel ?? device?.channel ?? DEFAULT_CHANNEL;
+  let currentBuild = resolveCurrentBuild(input, device, deployments);
+  let currentVersion = input.version ?? device?.currentVersion;
+  // The channel an operator set wins: a device's own channel counts when it is new, or where the product lets devices choose.
+  const channel = (device && !product.deviceSelectsChannel ? device.channel : input.channel ?? device?.channel) ?? DEFAULT_CHANNEL;
   const hw = {
     board: input.hw.board ?? device?.board,
     chip: input.hw.chip ?? device?.chip,
@@ -118,15 +172,22 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
   if (!device && !product.autoRegister) return { decision: { status: 'unknown_device' }, write: { kind: 'none' } };
   if (device && !device.active) return { decision: { status: 'inactive' }, write: { kind: 'none' } };
 
+  const inferred = inferOutcome(device?.lastOffer, input, currentBuild, nowIso, args.versionless ?? false);
+  let failedBuilds = device?.failedBuilds ?? [];
+  if (inferred?.outcome === 'succeeded') {
+    currentBuild = inferred.build;
+    currentVersion = inferred.version ?? currentVersion;
+  } else if (inferred) failedBuilds = [...failedBuilds, inferred.build];
+
   const assigned = assignedOffer(device, currentBuild, currentVersion);
   // "Newer" is judged on what the device says: a reported build by build number, a reported
   // version by version (build numbers follow upload order: a hotfix 1.1.1 uploaded after 1.2.0
   // is not newer than 1.2.0). The stored build only stands in when the device says neither.
-  const comparedBuild = input.build ?? (input.version === undefined ? device?.currentBuild : undefined);
+  const comparedBuild = inferred?.outcome === 'succeeded' ? currentBuild : input.build ?? (input.version === undefined ? device?.currentBuild : undefined);
   const selection = assigned
     ? undefined
     : selectOffer({
-        device: { deviceId: input.deviceId, channel, currentBuild: comparedBuild, currentVersion, hw, failedBuilds: device?.failedBuilds ?? [], groups: device?.groups },
+        device: { deviceId: input.deviceId, channel, currentBuild: comparedBuild, currentVersion, hw, failedBuilds, groups: device?.groups },
         productChip: product.chip,
         deployments,
         order: args.order,
@@ -144,9 +205,16 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
     };
   } else decision = { status: 'no_update', reason: selection!.reason };
 
-  const lastOffer =
+  const lastOffer: OfferRecord | undefined =
     decision.status === 'update_available' && decision.firstOffer && decision.offer.deploymentId
-      ? { build: decision.offer.build, deploymentId: decision.offer.deploymentId, at: nowIso }
+      ? {
+          build: decision.offer.build,
+          deploymentId: decision.offer.deploymentId,
+          at: nowIso,
+          version: decision.offer.firmware.version,
+          ...(currentVersion !== undefined ? { fromVersion: currentVersion } : {}),
+          ...(currentBuild !== undefined ? { fromBuild: currentBuild } : {}),
+        }
       : device?.lastOffer;
 
   if (!device) {
@@ -186,7 +254,8 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
   if (input.info && JSON.stringify(input.info) !== JSON.stringify(device.info ?? null)) patch.info = input.info;
   const stale = now.getTime() - Date.parse(device.lastSeen) >= args.lastSeenWriteIntervalMs;
   const assignment = assignmentTransition(device, decision, currentBuild, currentVersion);
-  if (Object.keys(patch).length === 0 && !stale) return { decision, write: { kind: 'none' }, ...(assignment ? { assignment } : {}) };
+  const extra = { ...(assignment ? { assignment } : {}), ...(inferred ? { inferred } : {}) };
+  if (Object.keys(patch).length === 0 && !stale) return { decision, write: { kind: 'none' }, ...extra };
   patch.lastSeen = nowIso;
-  return { decision, write: { kind: 'update', patch: patch as Partial<Device> }, ...(assignment ? { assignment } : {}) };
+  return { decision, write: { kind: 'update', patch: patch as Partial<Device> }, ...extra };
 }

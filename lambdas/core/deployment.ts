@@ -1,7 +1,7 @@
 /** Creating deployments: pure rules (what may be deployed, what the deployment carries). */
 import { randomBytes } from 'node:crypto';
 import { DomainError } from './errors';
-import { DEFAULT_CHANNEL, offeredBuild, type Deployment, type FailurePolicy, type Firmware, type ScheduleStep } from './model';
+import { DEFAULT_CHANNEL, offeredBuild, ZERO_COUNTS, type Deployment, type FailurePolicy, type Firmware, type ScheduleStep } from './model';
 
 /** Sortable, short deployment id: `dep_` + base36 time + random. */
 export const newDeploymentId = (nowMs: number = Date.now()): string =>
@@ -52,7 +52,7 @@ export function newDeployment(args: NewDeploymentArgs): Deployment {
     ...(args.steps?.length ? { schedule: { steps: args.steps, currentStep: 0, stepStartedAt: args.now } } : {}),
     state: 'active',
     firmware: offeredBuild(fw),
-    counts: { offered: 0, downloading: 0, installing: 0, succeeded: 0, failed: 0, rolledBack: 0, timedOut: 0 },
+    counts: { ...ZERO_COUNTS },
     createdAt: args.now,
     updatedAt: args.now,
   };

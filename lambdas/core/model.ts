@@ -37,6 +37,11 @@ export interface Product {
   readonly protocols?: ProductProtocols;
   /** Most devices this product may register; beyond it a new device gets `over_limit`. */
   readonly deviceQuota?: number;
+  /**
+   * Devices may move themselves to the channel they send (an operator's PATCH still wins until the
+   * device sends another). Off by default: the channel an operator set is the device's channel.
+   */
+  readonly deviceSelectsChannel?: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -105,6 +110,20 @@ export interface Firmware {
   readonly revokedAt?: string;
 }
 
+/** A deployment's counters before anything happened. */
+export const ZERO_COUNTS: DeploymentCounts = Object.freeze({
+  offered: 0,
+  downloading: 0,
+  installing: 0,
+  succeeded: 0,
+  failed: 0,
+  rolledBack: 0,
+  timedOut: 0,
+  downloaded: 0,
+  inferredSucceeded: 0,
+  inferredFailed: 0,
+});
+
 export type DeploymentState = 'active' | 'paused' | 'completed' | 'cancelled';
 
 /** Outcome counters kept atomically on the deployment item. */
@@ -117,6 +136,12 @@ export interface DeploymentCounts {
   readonly rolledBack: number;
   /** Offers that neither succeeded nor failed within the policy's in-progress timeout. */
   readonly timedOut: number;
+  /** Offers whose whole image the CDN delivered to the device (edge / CloudFront logs), once per offer. */
+  readonly downloaded: number;
+  /** Of `succeeded`: inferred from the device checking in on the offered build (it sent no report). */
+  readonly inferredSucceeded: number;
+  /** Of `failed`: inferred from a device that downloaded the image and came back on its old version. */
+  readonly inferredFailed: number;
 }
 
 /** When a deployment stops itself. All optional; absent = never by that rule. */
@@ -225,6 +250,42 @@ export interface Deployment {
 }
 
 export type DeviceReportStatus = 'downloading' | 'installing' | 'success' | 'failed' | 'rolled_back';
+
+/**
+ * How an offer of a deployment to a device ended. Each offer settles at most once: the first
+ * terminal fact wins (a report, an inference, or the sweeper's timeout); later facts go to the
+ * device's history only.
+ */
+export type OfferOutcome = 'succeeded' | 'failed' | 'rolled_back' | 'timed_out';
+
+/** Why an outcome was inferred rather than reported. */
+export type InferenceReason = 'checked_in_on_offered_build' | 'returned_on_old_version' | 'called_again_after_download';
+
+/**
+ * The device's open (or last) offer from a deployment: offered → (downloaded) → settled. The
+ * device item is the one place an offer settles, with a conditional write, so reports, inferences
+ * and the timeout sweeper race fairly and each offer is counted once.
+ */
+export interface OfferRecord {
+  readonly build: number;
+  readonly deploymentId: string;
+  /** When it was first offered (also the in-flight index's sort key). */
+  readonly at: string;
+  /** Version of the offered build (inference compares what the device says with it). */
+  readonly version?: string;
+  /** What the device ran when it was offered this build (an inferred failure is a return to it). */
+  readonly fromVersion?: string;
+  readonly fromBuild?: number;
+  /** When the CDN finished delivering the whole app image to this device. */
+  readonly downloadedAt?: string;
+  /** Progress reports already counted for this offer. */
+  readonly downloadingAt?: string;
+  readonly installingAt?: string;
+  readonly outcome?: OfferOutcome;
+  readonly settledAt?: string;
+  readonly inferred?: boolean;
+  readonly reason?: InferenceReason;
+}
 export const DEVICE_REPORT_STATUSES: readonly DeviceReportStatus[] = [
   'downloading',
   'installing',
@@ -264,7 +325,7 @@ export interface Device {
   };
   /** Builds this device reported `failed` or `rolled_back`: never offered again. */
   readonly failedBuilds: readonly number[];
-  readonly lastOffer?: { readonly build: number; readonly deploymentId: string; readonly at: string };
+  readonly lastOffer?: OfferRecord;
   /** SHA-256 of the device's token (`device_token` mode, IoTaaP downloads). */
   readonly tokenHash?: string;
   readonly assignment?: Assignment;
@@ -283,10 +344,14 @@ export interface Device {
 
 export interface StatusEntry {
   readonly build: number;
-  readonly status: DeviceReportStatus;
+  /** A report's status, or a fact the platform established itself (`downloaded`, `timed_out`). */
+  readonly status: DeviceReportStatus | 'downloaded' | 'timed_out';
   readonly at: string;
   readonly deploymentId?: string;
   readonly message?: string;
+  /** The platform inferred this outcome (the device sent no report). */
+  readonly inferred?: boolean;
+  readonly reason?: InferenceReason;
 }
 
 export const DEFAULT_CHANNEL = 'stable';

@@ -5,10 +5,10 @@
 import { RolloutService, type SweepSummary } from '../shared/rollout-service';
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
-import { deploymentStore } from '../shared/wiring';
+import { deploymentStore, deviceStore } from '../shared/wiring';
 
 const logger = createLogger('rollout');
-const rollouts = new RolloutService({ deployments: deploymentStore(), logger });
+const rollouts = new RolloutService({ deployments: deploymentStore(), devices: deviceStore(), logger });
 
 export const handler = async (event: { time?: string } = {}): Promise<SweepSummary> => {
   const now = event.time ? new Date(event.time) : new Date();

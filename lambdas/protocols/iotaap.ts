@@ -23,10 +23,17 @@ export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
     return found.length === 1 ? found[0] : undefined;
   };
   // IoTaaP authenticates by its own means (the in-path token on downloads; `latest` is open by
-  // design). Only the authenticated download may move an assignment to `delivered`: otherwise
-  // anyone knowing a device id could mark its OTA delivered.
-  const check = (device: Device, moveAssignment: boolean) =>
-    deps.checks.check(device.productId, { deviceId: device.deviceId, hw: {} }, { device, authenticated: true, moveAssignment });
+  // design). `latest` is a lookup: it cannot lead to a download by itself, so it offers nothing,
+  // counts nothing and moves no assignment — otherwise anyone knowing a device id could open
+  // offers that time out and pause a rollout. Only the authenticated download offers.
+  // IoTaaP devices never say what they run: the device calling again after a completed download is
+  // the only evidence of success there is (see inferOutcome; a known limit, documented).
+  const check = (device: Device, download: boolean) =>
+    deps.checks.check(
+      device.productId,
+      { deviceId: device.deviceId, hw: {} },
+      { device, authenticated: true, versionless: true, ...(download ? {} : { lookup: true, moveAssignment: false }) },
+    );
 
   // Fix: the device routes fell back to the shared 503 `{ error: { code, message } }` on an
   // infrastructure fault. The seed documents one error for both routes, under the condition "If
@@ -47,7 +54,8 @@ export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
         const product = await deps.config.product(device.productId);
         if (!product || product.securityMode === 'product_key') return json(404, noSuchDevice('Device is not served over IoTaaP'));
         const r = await check(device, false);
-        const ver = r.decision.status === 'update_available' ? r.decision.offer.firmware.version : device.currentVersion;
+        const running = r.settled?.outcome === 'succeeded' ? (r.settled.version ?? device.currentVersion) : device.currentVersion;
+        const ver = r.decision.status === 'update_available' ? r.decision.offer.firmware.version : running;
         // Fix: this used to answer 200 `{ "ver": "" }` when there is nothing to run and no known
         // version. The stock IoTaaP library starts an OTA whenever `ver` differs from its own
         // version, so "" sent it to the download route (404) on every check. Like a device with no

@@ -2,13 +2,14 @@
  * Runs an update check for any device protocol: one cached config lookup, one device read, the
  * pure `planCheck`, then only the writes the plan asks for. Steady state = 1 GetItem, 0 writes.
  */
-import { planCheck, type CheckDecision, type CheckInput } from '../core/check';
+import { planCheck, type CheckDecision, type CheckInput, type InferredOutcome } from '../core/check';
 import type { Deployment, Device, OfferedBuild, Product } from '../core/model';
 import type { SignedOffer } from '../core/native-api';
 import { nextCheckSeconds } from '../core/poll';
 import { authorizeDevice } from '../core/security';
 import { countCheck, countOffer } from './metrics';
 import type { ProductConfigCache } from './config-cache';
+import { OutcomeService } from './outcome-service';
 import type { DeploymentStore } from './store/deployment-store';
 import type { DeviceStore } from './store/device-store';
 import type { UrlSigner } from './url-signer';
@@ -27,6 +28,14 @@ export interface CheckOptions {
   readonly order?: 'latest' | 'next';
   /** The protocol's own limit on installable builds (see selectOffer). */
   readonly accepts?: (d: Deployment) => boolean;
+  /** The protocol never says what the device runs (IoTaaP); see inferOutcome. */
+  readonly versionless?: boolean;
+  /**
+   * A lookup that cannot lead to a download (IoTaaP `latest`): it decides, but offers nothing —
+   * no offer is counted, no in-flight entry opened, nothing registered or written but the outcome
+   * it proves of an offer already open.
+   */
+  readonly lookup?: boolean;
 }
 
 export interface CheckResult {
@@ -40,6 +49,8 @@ export interface CheckResult {
   readonly decision: CheckDecision;
   readonly offer?: SignedOffer;
   readonly nextCheckS: number;
+  /** The outcome this check-in settled of the device's open offer, if any. */
+  readonly settled?: InferredOutcome;
 }
 
 export interface CheckServiceDeps {
@@ -52,7 +63,10 @@ export interface CheckServiceDeps {
 }
 
 export class CheckService {
-  constructor(private readonly deps: CheckServiceDeps) {}
+  private readonly outcomes: OutcomeService;
+  constructor(private readonly deps: CheckServiceDeps) {
+    this.outcomes = new OutcomeService(deps);
+  }
 
   /**
    * `credential`: the secret the device presented (its product's security mode decides whether it is
@@ -69,14 +83,38 @@ export class CheckService {
       return { product, decision: { status: 'unknown_device' }, nextCheckS: nextCheckSeconds(product.pollIntervalS), unauthorized: true };
     }
     // A new device of a product with a quota takes its slot first: beyond the quota it is refused before anything is offered or counted.
-    const quota = !device && product.autoRegister ? product.deviceQuota : undefined;
+    const quota = !device && product.autoRegister && !opts.lookup ? product.deviceQuota : undefined;
     if (quota !== undefined && !(await devices.claimDeviceSlot(productId, quota))) {
       return { product, decision: { status: 'over_limit' }, nextCheckS: nextCheckSeconds(product.pollIntervalS) };
     }
     const plan = (deps: readonly Deployment[]) =>
-      planCheck({ product, device, input, deployments: deps, now, lastSeenWriteIntervalMs: this.deps.lastSeenWriteIntervalMs, order: opts.order, accepts: opts.accepts });
+      planCheck({
+        product,
+        device,
+        input,
+        deployments: deps,
+        now,
+        lastSeenWriteIntervalMs: this.deps.lastSeenWriteIntervalMs,
+        order: opts.order,
+        accepts: opts.accepts,
+        versionless: opts.versionless,
+      });
 
     let current = plan(deployments);
+    // What this check-in proves of the open offer settles first: the device write below may replace the offer.
+    const inferred = current.inferred;
+    const settled = inferred
+      ? await this.outcomes.settle(productId, input.deviceId, { build: inferred.build, deploymentId: inferred.deploymentId }, inferred.outcome, {
+          inferred: { reason: inferred.reason, ...(inferred.version ? { version: inferred.version } : {}) },
+        })
+      : undefined;
+    if (settled?.deployment && settled.deployment.state !== 'active') config.invalidate(productId);
+    const extra = settled && inferred ? { settled: inferred } : {};
+    if (opts.lookup) {
+      const nextCheckS = nextCheckSeconds(product.pollIntervalS);
+      if (current.decision.status !== 'update_available') return { product, device, decision: current.decision, nextCheckS, ...extra };
+      return { product, device, decision: current.decision, offer: await signOffer(this.deps.signer, current.decision.offer.firmware), nextCheckS, ...extra };
+    }
     if (current.decision.status === 'update_available' && !(await this.claimOffer(productId, current.decision))) {
       // Our cached view was stale (paused/cancelled meanwhile): decide again on fresh state, once.
       config.invalidate(productId);
@@ -102,8 +140,8 @@ export class CheckService {
     const nextCheckS = nextCheckSeconds(product.pollIntervalS);
     countCheck(productId, decision.status);
     if (decision.status === 'update_available' && decision.firstOffer) countOffer(productId, decision.offer.deploymentId);
-    if (decision.status !== 'update_available') return { product, device, decision, nextCheckS };
-    return { product, device, decision, offer: await signOffer(this.deps.signer, decision.offer.firmware), nextCheckS };
+    if (decision.status !== 'update_available') return { product, device, decision, nextCheckS, ...extra };
+    return { product, device, decision, offer: await signOffer(this.deps.signer, decision.offer.firmware, input.deviceId), nextCheckS, ...extra };
   }
 
   /** Offers of deployments with an in-progress timeout are indexed until they finish (see RolloutService). */
@@ -123,11 +161,12 @@ export class CheckService {
 }
 
 /** Signed CDN URLs for a build's app image and, when present, its ui image and ufw package. */
-export async function signOffer(signer: UrlSigner, firmware: OfferedBuild): Promise<SignedOffer> {
+export async function signOffer(signer: UrlSigner, firmware: OfferedBuild, deviceId?: string): Promise<SignedOffer> {
   const app = firmware.files.find((f) => f.role === 'app');
   if (!app) throw new Error(`Build ${firmware.build} has no app image`);
   const ui = firmware.files.find((f) => f.role === 'ui');
   const ufw = firmware.files.find((f) => f.role === 'ufw');
-  const [appUrl, uiUrl, ufwUrl] = await Promise.all([signer.sign(app.key), ui && signer.sign(ui.key), ufw && signer.sign(ufw.key)]);
+  // The app URL names its device, so the CDN's record of the download is evidence about that device's offer.
+  const [appUrl, uiUrl, ufwUrl] = await Promise.all([signer.sign(app.key, undefined, deviceId), ui && signer.sign(ui.key), ufw && signer.sign(ufw.key)]);
   return { app, appUrl, ...(ui && uiUrl ? { ui, uiUrl } : {}), ...(ufw && ufwUrl ? { ufw, ufwUrl } : {}) };
 }

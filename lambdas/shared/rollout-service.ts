@@ -9,7 +9,9 @@ import { countsSinceResume, nextStep, policyBreach, timeoutCutoff } from '../cor
 import { invalidateProductConfig } from './config-cache';
 import { countAutoPause } from './metrics';
 import type { Logger } from './logger';
+import { OutcomeService } from './outcome-service';
 import type { DeploymentStore } from './store/deployment-store';
+import type { DeviceStore } from './store/device-store';
 
 export interface SweepSummary {
   visited: number;
@@ -20,11 +22,16 @@ export interface SweepSummary {
 
 export interface RolloutServiceDeps {
   readonly deployments: DeploymentStore;
+  /** Offers settle on the device item (a timeout races fairly with reports and inferences). */
+  readonly devices: DeviceStore;
   readonly logger: Logger;
 }
 
 export class RolloutService {
-  constructor(private readonly deps: RolloutServiceDeps) {}
+  private readonly outcomes: OutcomeService;
+  constructor(private readonly deps: RolloutServiceDeps) {
+    this.outcomes = new OutcomeService({ deployments: deps.deployments, devices: deps.devices });
+  }
 
   async sweep(now: Date = new Date()): Promise<SweepSummary> {
     const { deployments, logger } = this.deps;
@@ -39,11 +46,16 @@ export class RolloutService {
       const cutoff = timeoutCutoff(d, now);
       if (cutoff) {
         for (const o of await deployments.overdueInFlight(d.deploymentId, cutoff)) {
-          // Whoever removes the entry owns the outcome: a report that arrived first wins.
           if (!(await deployments.removeInFlight(o.deploymentId, o.offeredAt, o.deviceId))) continue;
-          const updated = await deployments.increment(d.productId, d.deploymentId, 'timedOut');
+          // The device item settles it: an outcome that got there first (report, inference) wins, and
+          // an offer the device no longer holds (superseded by another) is not this deployment's to count.
+          const settled = await this.outcomes.settle(d.productId, o.deviceId, { build: d.build, deploymentId: d.deploymentId }, 'timed_out', {
+            inFlightRemoved: true,
+            skipPolicy: true,
+          });
+          if (!settled) continue;
           summary.timedOut++;
-          if (updated) d = updated;
+          if (settled.deployment) d = settled.deployment;
           logger.info('offer timed out', { deploymentId: d.deploymentId, deviceId: o.deviceId, offeredAt: o.offeredAt });
         }
         const reason = d.state === 'active' ? policyBreach(d.policy, countsSinceResume(d)) : undefined;

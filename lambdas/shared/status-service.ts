@@ -1,15 +1,16 @@
 /**
- * Records a device's progress/outcome report for any device protocol: the device item is the
- * de-duplication point (conditional update), and only a first report bumps the deployment's
- * counter, so retried and duplicated reports are harmless.
+ * Records a device's progress/outcome report for any device protocol. The device item is the
+ * de-duplication point (conditional update) and keeps every report in its history; a report moves
+ * a deployment's counters only when it settles (or advances) that device's open offer of that
+ * build, through the OutcomeService — so a device never offered the build, and a report that
+ * contradicts an earlier outcome, change no counter.
  */
-import { TERMINAL_REPORT_STATUSES as TERMINAL, type Deployment, type Device, type DeviceReportStatus } from '../core/model';
-import { countsSinceResume, policyBreach } from '../core/rollout';
+import { TERMINAL_REPORT_STATUSES as TERMINAL, type DeviceReportStatus, type OfferOutcome } from '../core/model';
 import { authorizeDevice } from '../core/security';
-import { invalidateProductConfig, type ProductConfigCache } from './config-cache';
-import { countAutoPause, countOutcome } from './metrics';
+import type { ProductConfigCache } from './config-cache';
+import { OutcomeService } from './outcome-service';
 import type { CatalogStore } from './store/catalog-store';
-import type { CounterName, DeploymentStore } from './store/deployment-store';
+import type { DeploymentStore } from './store/deployment-store';
 import type { DeviceStore } from './store/device-store';
 
 export type ReportResult = 'recorded' | 'duplicate' | 'unknown_product' | 'unknown_device' | 'unknown_build';
@@ -24,13 +25,7 @@ export interface ReportArgs {
   readonly credential?: string;
 }
 
-const COUNTER_FOR: Record<DeviceReportStatus, CounterName> = {
-  downloading: 'downloading',
-  installing: 'installing',
-  success: 'succeeded',
-  failed: 'failed',
-  rolled_back: 'rolledBack',
-};
+const OUTCOME_FOR: Partial<Record<DeviceReportStatus, OfferOutcome>> = { success: 'succeeded', failed: 'failed', rolled_back: 'rolled_back' };
 
 export interface StatusServiceDeps {
   readonly config: ProductConfigCache;
@@ -41,10 +36,17 @@ export interface StatusServiceDeps {
 }
 
 export class StatusService {
-  constructor(private readonly deps: StatusServiceDeps) {}
+  private readonly outcomes: OutcomeService;
+  constructor(private readonly deps: StatusServiceDeps) {
+    this.outcomes = new OutcomeService(deps);
+  }
 
-  async report(productId: string, args: ReportArgs): Promise<{ result: ReportResult; deploymentId?: string }> {
-    const { config, catalog, deployments, devices } = this.deps;
+  /**
+   * `deploymentId` in the answer: the deployment whose offer of this build the device holds (the
+   * one a report counts on), whether or not this report was the one that settled it.
+   */
+  async report(productId: string, args: ReportArgs): Promise<{ result: ReportResult; deploymentId?: string; counted?: boolean }> {
+    const { config, catalog, devices } = this.deps;
     const product = await config.product(productId);
     if (!product) return { result: 'unknown_product' };
     // A failing credential is an unknown device, and nothing is written. Only device_token mode needs the device item.
@@ -56,56 +58,33 @@ export class StatusService {
       known.find((d) => d.build === args.build)?.firmware.version ?? (await catalog.getFirmware(productId, args.build))?.version;
     if (version === undefined) return { result: 'unknown_build' };
 
+    const at = (this.deps.now?.() ?? new Date()).toISOString();
     const outcome = await devices.recordReport(productId, args.deviceId, {
       build: args.build,
       status: args.status,
-      at: (this.deps.now?.() ?? new Date()).toISOString(),
+      at,
       version,
       ...(args.deploymentId ? { deploymentId: args.deploymentId } : {}),
       ...(args.message ? { message: args.message } : {}),
     });
     if (outcome.kind === 'unknown_device') return { result: 'unknown_device' };
+    const offer = outcome.device.lastOffer;
+    const offeredBy = offer?.build === args.build ? offer.deploymentId : undefined;
+    if (outcome.kind === 'duplicate') return { result: 'duplicate', ...(offeredBy ? { deploymentId: offeredBy } : {}), counted: false };
 
-    // Attribution: what the device says, else the offer we recorded for it, else the only active deployment of that build.
-    const lastOffer = outcome.device.lastOffer;
-    const deploymentId =
-      (args.deploymentId && known.some((d) => d.deploymentId === args.deploymentId && d.build === args.build) ? args.deploymentId : undefined) ??
-      (lastOffer?.build === args.build ? lastOffer.deploymentId : undefined) ??
-      known.find((d) => d.build === args.build && d.state === 'active')?.deploymentId;
-    if (outcome.kind === 'duplicate') return { result: 'duplicate', ...(deploymentId ? { deploymentId } : {}) };
-    // An offer that already timed out was counted (timed_out); its late outcome is recorded on the device, not counted twice.
-    const tracked = known.find((d) => d.deploymentId === deploymentId)?.policy?.inProgressTimeoutMinutes !== undefined;
-    const countable = !(deploymentId && tracked && TERMINAL.has(args.status)) || (await this.finish(deploymentId, args, lastOffer));
     // An operator assignment of this build follows the device's outcome.
     const a = outcome.device.assignment;
     const to = args.status === 'success' ? 'applied' : args.status === 'failed' || args.status === 'rolled_back' ? 'failed' : undefined;
     if (a && to && a.build === args.build) {
-      await devices.transitionAssignment(productId, args.deviceId, a.assignmentId, ['pending', 'delivered'], to, (this.deps.now?.() ?? new Date()).toISOString());
+      await devices.transitionAssignment(productId, args.deviceId, a.assignmentId, ['pending', 'delivered'], to, at);
     }
-    countOutcome(productId, deploymentId, args.status);
-    if (deploymentId && countable) {
-      const updated = await deployments.increment(productId, deploymentId, COUNTER_FOR[args.status]);
-      if (updated && (args.status === 'failed' || args.status === 'rolled_back')) await this.enforcePolicy(updated);
-    }
-    return { result: 'recorded', ...(deploymentId ? { deploymentId } : {}) };
-  }
 
-  /** A finished offer leaves the in-flight index (so it can no longer time out). False when the sweep timed it out first. */
-  private async finish(deploymentId: string, args: ReportArgs, lastOffer: Device['lastOffer']): Promise<boolean> {
-    if (!lastOffer || lastOffer.deploymentId !== deploymentId || lastOffer.build !== args.build) return true;
-    return this.deps.deployments.removeInFlight(deploymentId, lastOffer.at, args.deviceId);
-  }
-
-  /**
-   * The report that crosses the policy's threshold pauses the deployment. The counter moved
-   * atomically and the pause is conditional on `active`, so concurrent reports pause it exactly once.
-   */
-  private async enforcePolicy(d: Deployment): Promise<void> {
-    const reason = policyBreach(d.policy, countsSinceResume(d));
-    if (!reason || d.state !== 'active') return;
-    if (await this.deps.deployments.autoPause(d.productId, d.deploymentId, reason, (this.deps.now?.() ?? new Date()).toISOString())) {
-      invalidateProductConfig(d.productId);
-      countAutoPause(d.productId, d.deploymentId);
+    let counted = false;
+    if (offeredBy && TERMINAL.has(args.status)) {
+      counted = (await this.outcomes.settle(productId, args.deviceId, { build: args.build, deploymentId: offeredBy }, OUTCOME_FOR[args.status]!)) !== undefined;
+    } else if (offeredBy) {
+      counted = (await this.outcomes.step(productId, args.deviceId, args.build, args.status === 'downloading' ? 'downloadingAt' : 'installingAt')) !== undefined;
     }
+    return { result: 'recorded', ...(offeredBy ? { deploymentId: offeredBy } : {}), counted };
   }
 }

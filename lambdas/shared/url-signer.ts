@@ -11,7 +11,7 @@ import { ENV } from './env';
 
 export interface UrlSigner {
   /** Signed URL for an object key, valid for the configured TTL from `nowMs`. */
-  sign(objectKey: string, nowMs?: number): Promise<string>;
+  sign(objectKey: string, nowMs?: number, deviceId?: string): Promise<string>;
 }
 
 export interface UrlSignerOptions {

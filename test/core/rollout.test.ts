@@ -1,9 +1,9 @@
 import { countsSinceResume, failuresOf, inFlightOf, nextStep, outcomesOf, policyBreach, timeoutCutoff } from '../../lambdas/core/rollout';
-import type { DeploymentCounts } from '../../lambdas/core/model';
+import { ZERO_COUNTS, type DeploymentCounts } from '../../lambdas/core/model';
 import { deployment } from '../fixtures/deployment';
 
 const counts = (over: Partial<DeploymentCounts> = {}): DeploymentCounts => ({
-  offered: 0, downloading: 0, installing: 0, succeeded: 0, failed: 0, rolledBack: 0, timedOut: 0, ...over,
+  ...ZERO_COUNTS, ...over,
 });
 
 describe('counters', () => {

@@ -12,7 +12,7 @@ import type { Deployment, DeploymentCounts, DeploymentState } from '../../core/m
 import { isConditionalCheckFailed, queryAll } from './ddb';
 
 export type CounterName = keyof DeploymentCounts;
-const COUNTERS: readonly CounterName[] = ['offered', 'downloading', 'installing', 'succeeded', 'failed', 'rolledBack', 'timedOut'];
+const COUNTERS: readonly CounterName[] = ['offered', 'downloading', 'installing', 'succeeded', 'failed', 'rolledBack', 'timedOut', 'downloaded', 'inferredSucceeded', 'inferredFailed'];
 
 const ROLLOUTS_PK = '@rollouts';
 const inFlightPk = (deploymentId: string) => `@inflight#${deploymentId}`;
@@ -159,16 +159,20 @@ export class DeploymentStore {
     }
   }
 
-  /** Atomically adds one to an outcome counter; returns the deployment after the increment. */
-  async increment(productId: string, deploymentId: string, counter: CounterName): Promise<Deployment | undefined> {
+  /**
+   * Atomically adds one to each named counter (an outcome and, when inferred, its inferred share, in
+   * one write); returns the deployment after the increment.
+   */
+  async increment(productId: string, deploymentId: string, counter: CounterName | readonly CounterName[]): Promise<Deployment | undefined> {
+    const counters = typeof counter === 'string' ? [counter] : counter;
     try {
       const r = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: productId, sk: deploymentId },
-          UpdateExpression: 'ADD #c :one',
+          UpdateExpression: `ADD ${counters.map((_, i) => `#c${i} :one`).join(', ')}`,
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#c': counter },
+          ExpressionAttributeNames: Object.fromEntries(counters.map((c, i) => [`#c${i}`, c])),
           ExpressionAttributeValues: { ':one': 1 },
           ReturnValues: 'ALL_NEW',
         }),

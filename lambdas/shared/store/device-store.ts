@@ -3,7 +3,18 @@
  * many partitions. A steady-state check is exactly one GetItem on this table.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { OPEN_ASSIGNMENT_STATES, TERMINAL_REPORT_STATUSES as TERMINAL, type Assignment, type AssignmentState, type Device, type DeviceReportStatus } from '../../core/model';
+import {
+  OPEN_ASSIGNMENT_STATES,
+  TERMINAL_REPORT_STATUSES as TERMINAL,
+  type Assignment,
+  type AssignmentState,
+  type Device,
+  type DeviceReportStatus,
+  type InferenceReason,
+  type OfferOutcome,
+  type OfferRecord,
+  type StatusEntry,
+} from '../../core/model';
 import { decodeCursor, encodeCursor, isConditionalCheckFailed, numberSetToArray, type Page } from './ddb';
 
 export const devicePk = (productId: string, deviceId: string): string => `${productId}#${deviceId}`;
@@ -168,6 +179,118 @@ export class DeviceStore {
       if (!isConditionalCheckFailed(e)) throw e;
       const device = await this.get(productId, deviceId, true);
       return device ? { kind: 'duplicate', device } : { kind: 'unknown_device' };
+    }
+  }
+
+  /**
+   * Settles the device's open offer of `build` (optionally: from `deploymentId`) as `outcome` —
+   * the one conditional write that makes each offer count at most once, whoever gets there first
+   * (a report, an inference at check-in, the timeout sweeper). Returns the offer as it was, or
+   * undefined when there is no such open offer (never offered, superseded, or already settled).
+   * An inferred outcome also carries its effects on the device: the entry in its history, the
+   * build it now runs (success) or never gets again (failure).
+   */
+  async settleOffer(
+    productId: string,
+    deviceId: string,
+    match: { readonly build: number; readonly deploymentId?: string },
+    outcome: OfferOutcome,
+    at: string,
+    inferred?: { readonly reason: InferenceReason; readonly version?: string },
+  ): Promise<OfferRecord | undefined> {
+    const sets = ['lastOffer.outcome = :o', 'lastOffer.settledAt = :at'];
+    const adds: string[] = [];
+    const values: Record<string, unknown> = { ':o': outcome, ':at': at, ':b': match.build };
+    const conditions = ['lastOffer.build = :b', 'attribute_not_exists(lastOffer.outcome)'];
+    if (match.deploymentId) {
+      conditions.push('lastOffer.deploymentId = :d');
+      values[':d'] = match.deploymentId;
+    }
+    const entry: StatusEntry | undefined =
+      inferred || outcome === 'timed_out'
+        ? {
+            build: match.build,
+            status: outcome === 'succeeded' ? 'success' : outcome === 'timed_out' ? 'timed_out' : outcome === 'failed' ? 'failed' : 'rolled_back',
+            at,
+            ...(match.deploymentId ? { deploymentId: match.deploymentId } : {}),
+            ...(inferred ? { inferred: true, reason: inferred.reason } : {}),
+          }
+        : undefined;
+    if (inferred) {
+      sets.push('lastOffer.inferred = :t', 'lastOffer.reason = :r');
+      values[':t'] = true;
+      values[':r'] = inferred.reason;
+      if (outcome === 'succeeded') {
+        sets.push('currentBuild = :b');
+        if (inferred.version) {
+          sets.push('currentVersion = :v');
+          values[':v'] = inferred.version;
+        }
+      } else {
+        adds.push('failedBuilds :bset');
+        values[':bset'] = new Set([match.build]);
+      }
+    }
+    if (entry) {
+      sets.push('history = list_append(if_not_exists(history, :none), :entry)');
+      values[':none'] = [];
+      values[':entry'] = [entry];
+    }
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: devicePk(productId, deviceId) },
+          UpdateExpression: `SET ${sets.join(', ')}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const device = toDevice(r.Attributes!);
+      if (entry) await this.trimHistory(productId, deviceId, device.history?.length ?? 0);
+      return device.lastOffer;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Marks a step of the device's open offer of `build` — a progress report (`downloadingAt`,
+   * `installingAt`) or a completed download (`downloadedAt`) — once per offer. Returns the offer
+   * after the mark, or undefined when there is no such open offer or the step was already marked.
+   */
+  async markOfferStep(
+    productId: string,
+    deviceId: string,
+    build: number,
+    step: 'downloadingAt' | 'installingAt' | 'downloadedAt',
+    at: string,
+  ): Promise<OfferRecord | undefined> {
+    const history = step === 'downloadedAt';
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: devicePk(productId, deviceId) },
+          UpdateExpression: `SET lastOffer.#step = :at${history ? ', history = list_append(if_not_exists(history, :none), :entry)' : ''}`,
+          ConditionExpression: 'lastOffer.build = :b AND attribute_not_exists(lastOffer.outcome) AND attribute_not_exists(lastOffer.#step)',
+          ExpressionAttributeNames: { '#step': step },
+          ExpressionAttributeValues: {
+            ':at': at,
+            ':b': build,
+            ...(history ? { ':none': [], ':entry': [{ build, status: 'downloaded', at }] } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const device = toDevice(r.Attributes!);
+      if (history) await this.trimHistory(productId, deviceId, device.history?.length ?? 0);
+      return device.lastOffer;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return undefined;
+      throw e;
     }
   }
 

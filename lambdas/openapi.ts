@@ -22,6 +22,7 @@ import * as z from 'zod/mini';
 import { version as packageVersion } from '../package.json';
 import {
   AssignSchema,
+  ClearFailedBuildsQuerySchema,
   CreateDeploymentSchema,
   DeviceListQuerySchema,
   FirmwareListQuerySchema,
@@ -32,7 +33,7 @@ import {
 import type { CheckStatus } from './core/check';
 import { DEVICE_ID_PATTERN } from './core/device-id';
 import { IngestManifestSchema, PRODUCT_ID_PATTERN } from './core/manifest';
-import { CHIPS, DEVICE_REPORT_STATUSES, type AssignmentState, type DeploymentState, type FileRole, type FirmwareState, type Product } from './core/model';
+import { CHIPS, HISTORY_STATUSES, type AssignmentState, type InferenceReason, type OfferOutcome, type DeploymentState, type FileRole, type FirmwareState, type Product } from './core/model';
 import { CheckRequestSchema, StatusRequestSchema } from './core/native-api';
 import { HeartbeatSchema, ReleaseQuerySchema } from './core/protocols/bota';
 import { CheekoBodySchema } from './core/protocols/cheeko';
@@ -66,6 +67,8 @@ const FIRMWARE_STATES = everyOf<FirmwareState>()(['DRAFT', 'RELEASED', 'REVOKED'
 const FILE_ROLES = everyOf<FileRole>()(['app', 'ui', 'ufw']);
 const DEPLOYMENT_STATES = everyOf<DeploymentState>()(['active', 'paused', 'completed', 'cancelled']);
 const ASSIGNMENT_STATES = everyOf<AssignmentState>()(['pending', 'delivered', 'applied', 'failed']);
+const OFFER_OUTCOMES = everyOf<OfferOutcome>()(['succeeded', 'failed', 'rolled_back', 'timed_out']);
+const INFERENCE_REASONS = everyOf<InferenceReason>()(['checked_in_on_offered_build', 'returned_on_old_version', 'called_again_after_download']);
 const SECURITY_MODES = everyOf<Product['securityMode']>()(['open', 'product_key', 'device_token']);
 
 /** lambdas/shared/http.ts `errorBody`: every DomainError of the shared mapping, and the 503. */
@@ -201,6 +204,7 @@ const ProductDoc = z.object({
   previous_product_key_accepted: z.boolean(),
   poll_interval_s: count(),
   device_quota: z.nullable(count().check(z.describe('Most devices the product may register; beyond it a new device gets `over_limit`'))),
+  device_selects_channel: z.boolean().check(z.describe('Devices may move themselves to the channel they send; otherwise the operator-set channel wins')),
   protocols: z.object({
     firefly: z.optional(z.object({ product_class: str(), product_hex: str() })),
     cheeko: z.optional(z.object({ application: str(), default: z.boolean() })),
@@ -284,6 +288,9 @@ const DeploymentDoc = z.object({
     rolled_back: count(),
     timed_out: count(),
     in_flight: count(),
+    downloaded: count().check(z.describe('Offers whose whole app image the CDN delivered')),
+    inferred: z.object({ succeeded: count(), failed: count() }).check(z.describe('Of succeeded / failed: inferred from check-ins and downloads (devices that send no report)')),
+    explicit: z.object({ succeeded: count(), failed: count() }).check(z.describe('Of succeeded / failed: reported by devices')),
   }),
   created_at: timestamp(),
   updated_at: timestamp(),
@@ -299,10 +306,24 @@ const AssignmentDoc = z.object({
 /** lambdas/core/model.ts `StatusEntry`, passed through as stored (camelCase `deploymentId`). */
 const StatusEntryDoc = z.object({
   build_number: buildNumber(),
-  status: z.enum(DEVICE_REPORT_STATUSES as unknown as [string, ...string[]]),
+  status: z.enum(HISTORY_STATUSES as unknown as [string, ...string[]]),
   at: timestamp(),
   deployment_id: z.optional(str()),
   message: z.optional(str()),
+  inferred: z.optional(z.literal(true)),
+  reason: z.optional(z.enum(INFERENCE_REASONS)),
+});
+const OfferDoc = z.object({
+  build_number: buildNumber(),
+  deployment_id: str(),
+  offered_at: timestamp(),
+  version: z.nullable(str()),
+  from_version: z.nullable(str()),
+  downloaded_at: z.nullable(timestamp()),
+  outcome: z.nullable(z.enum(OFFER_OUTCOMES)),
+  settled_at: z.nullable(timestamp()),
+  inferred: z.boolean(),
+  reason: z.nullable(z.enum(INFERENCE_REASONS)),
 });
 const DeviceDoc = z.object({
   product_id: str(),
@@ -325,6 +346,7 @@ const DeviceDoc = z.object({
   history: z.array(StatusEntryDoc).check(z.describe('The last 20 status reports, oldest first')),
   assignment: z.nullable(AssignmentDoc),
   info: z.nullable(z.record(str(), z.union([str(), z.number()]))),
+  last_offer: z.nullable(OfferDoc.check(z.describe('The last offer of a deployment to this device and how it settled'))),
 });
 const DeploymentListDoc = z.object({ items: z.array(DeploymentDoc).check(z.describe('Newest first')) });
 const DeviceListDoc = z.object({ items: z.array(DeviceDoc), cursor: z.nullable(str().check(z.describe('Pass as `cursor` for the next page'))) });
@@ -814,10 +836,20 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
       201: { description: 'Assigned', json: 'Assignment' },
       400: 'BadRequest',
       404: 'NotFound',
-      409: { description: '`assignment_pending` (send `replace: true`) or `firmware_not_released`', json: 'Error' },
+      409: {
+        description: '`assignment_pending` (send `replace: true`), `firmware_not_released`, `build_failed_before` (send `retry: true`) or `downgrade` (send `allow_downgrade: true`)',
+        json: 'Error',
+      },
       413: 'PayloadTooLarge',
       ...OPERATOR_ERRORS,
     },
+  },
+  [`DELETE ${P}/devices/{deviceId}/failed-builds`]: {
+    operationId: 'clearFailedBuilds',
+    tag: 'operator',
+    description: 'Each cleared build is recorded in the device history; the device may be offered it again.',
+    query: ClearFailedBuildsQuerySchema,
+    responses: { 200: { description: 'The device after clearing', json: 'Device' }, 400: 'BadRequest', 404: 'NotFound', ...OPERATOR_ERRORS },
   },
   [`GET ${P}/devices/{deviceId}/assignment`]: {
     operationId: 'getAssignment',

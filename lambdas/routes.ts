@@ -87,7 +87,8 @@ export const ROUTES: readonly Route[] = [
   admin('GET', `${P}/devices/{deviceId}`, 'Get a device with its recent status history'),
   admin('PATCH', `${P}/devices/{deviceId}`, 'Set active, channel, groups, tags'),
   admin('POST', `${P}/devices/{deviceId}/token`, 'Issue a device token (shown once)'),
-  admin('PUT', `${P}/devices/{deviceId}/assignment`, 'Assign a released build to one device'),
+  admin('DELETE', `${P}/devices/{deviceId}/failed-builds`, "Clear a device's failed builds (?build= for one), so they may be offered again"),
+  admin('PUT', `${P}/devices/{deviceId}/assignment`, 'Assign a released build to one device (409 for a failed build without retry, or a downgrade without allow_downgrade)'),
   admin('GET', `${P}/devices/{deviceId}/assignment`, "Get a device's assignment"),
   admin('DELETE', `${P}/devices/{deviceId}/assignment`, 'Cancel an open assignment'),
 

@@ -25,6 +25,8 @@ export const PutProductSchema = z.strictObject({
   security_mode: z.enum(['open', 'product_key', 'device_token']),
   poll_interval_s: z.optional(z.int().check(z.gte(60), z.lte(7 * 24 * 3600))),
   device_quota: z.optional(z.int().check(z.gte(1), z.lte(100_000_000))),
+  /** Devices may move themselves to the channel they send; default: the operator-set channel wins. */
+  device_selects_channel: z.optional(z.boolean()),
   protocols: z.optional(
     z.strictObject({
       firefly: z.optional(
@@ -80,7 +82,17 @@ export const FirmwareListQuerySchema = z.object({
   version: z.optional(z.string().check(z.maxLength(64))),
 });
 
-export const AssignSchema = z.strictObject({ build: z.int().check(z.gte(1)), replace: z.optional(z.boolean()) });
+export const AssignSchema = z.strictObject({
+  build: z.int().check(z.gte(1)),
+  replace: z.optional(z.boolean()),
+  /** Assign a build the device failed or rolled back from: clears it from its failed builds (recorded in its history). */
+  retry: z.optional(z.boolean()),
+  /** Assign a build older than the one the device runs. */
+  allow_downgrade: z.optional(z.boolean()),
+});
+
+/** `?build=` clears one failed build; absent clears them all. */
+export const ClearFailedBuildsQuerySchema = z.object({ build: z.optional(z.coerce.number().check(z.int(), z.gte(1))) });
 export type PutProductRequest = z.infer<typeof PutProductSchema>;
 
 export const CreateDeploymentSchema = z
@@ -133,6 +145,7 @@ export const presentProduct = (p: Product) => ({
   previous_product_key_accepted: Boolean(p.previousProductKeyHash),
   poll_interval_s: p.pollIntervalS,
   device_quota: p.deviceQuota ?? null,
+  device_selects_channel: Boolean(p.deviceSelectsChannel),
   protocols: {
     ...(p.protocols?.firefly ? { firefly: { product_class: p.protocols.firefly.productClass, product_hex: p.protocols.firefly.productHex } } : {}),
     ...(p.protocols?.cheeko ? { cheeko: { application: p.protocols.cheeko.application, default: Boolean(p.protocols.cheeko.default) } } : {}),
@@ -209,6 +222,10 @@ export const presentDeployment = (d: Deployment) => ({
     rolled_back: d.counts.rolledBack,
     timed_out: d.counts.timedOut,
     in_flight: inFlightOf(d.counts),
+    downloaded: d.counts.downloaded,
+    // Of succeeded / failed: what the platform inferred (devices that send no report) vs what devices reported.
+    inferred: { succeeded: d.counts.inferredSucceeded, failed: d.counts.inferredFailed },
+    explicit: { succeeded: d.counts.succeeded - d.counts.inferredSucceeded, failed: d.counts.failed - d.counts.inferredFailed },
   },
   created_at: d.createdAt,
   updated_at: d.updatedAt,
@@ -235,6 +252,7 @@ export const presentDevice = (d: Device) => ({
   auto_update: d.autoUpdate ?? true,
   assignment: d.assignment ? presentAssignment(d.assignment) : null,
   info: d.info ?? null,
+  last_offer: d.lastOffer ? presentOffer(d.lastOffer) : null,
 });
 
 const presentStatusEntry = (e: StatusEntry) => ({
@@ -243,6 +261,21 @@ const presentStatusEntry = (e: StatusEntry) => ({
   at: e.at,
   ...(e.deploymentId ? { deployment_id: e.deploymentId } : {}),
   ...(e.message ? { message: e.message } : {}),
+  ...(e.inferred ? { inferred: true } : {}),
+  ...(e.reason ? { reason: e.reason } : {}),
+});
+
+const presentOffer = (o: NonNullable<Device['lastOffer']>) => ({
+  build_number: o.build,
+  deployment_id: o.deploymentId,
+  offered_at: o.at,
+  version: o.version ?? null,
+  from_version: o.fromVersion ?? null,
+  downloaded_at: o.downloadedAt ?? null,
+  outcome: o.outcome ?? null,
+  settled_at: o.settledAt ?? null,
+  inferred: Boolean(o.inferred),
+  reason: o.reason ?? null,
 });
 
 export const presentAssignment = (a: Assignment) => ({

@@ -342,10 +342,13 @@ export interface Device {
   readonly history?: readonly StatusEntry[];
 }
 
+export type HistoryStatus = DeviceReportStatus | 'downloaded' | 'timed_out' | 'failed_build_cleared';
+export const HISTORY_STATUSES: readonly HistoryStatus[] = [...DEVICE_REPORT_STATUSES, 'downloaded', 'timed_out', 'failed_build_cleared'];
+
 export interface StatusEntry {
   readonly build: number;
-  /** A report's status, or a fact the platform established itself (`downloaded`, `timed_out`). */
-  readonly status: DeviceReportStatus | 'downloaded' | 'timed_out';
+  /** A report's status, or a fact the platform or an operator established (`downloaded`, `timed_out`, `failed_build_cleared`). */
+  readonly status: HistoryStatus;
   readonly at: string;
   readonly deploymentId?: string;
   readonly message?: string;

@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   AssignSchema,
+  ClearFailedBuildsQuerySchema,
   CreateDeploymentSchema,
   DeviceListQuerySchema,
   FirmwareListQuerySchema,
@@ -22,6 +23,7 @@ import { normalizeDeviceId, DEVICE_ID_PATTERN } from '../core/device-id';
 import { hashSecret, newDeviceToken, newProductKey } from '../core/security';
 import { needsSweeper, newAssignmentId, newDeployment, newDeploymentId } from '../core/deployment';
 import { DomainError, isDomainError } from '../core/errors';
+import { compareVersions, isValidVersion } from '../core/version';
 import { PRODUCT_ID_PATTERN } from '../core/manifest';
 import { pageIotaapOtas, parseIotaapListQuery, type IotaapOta } from '../core/protocols/iotaap';
 import { DEFAULT_CHANNEL, offeredBuild, type Deployment, type Device, type Product } from '../core/model';
@@ -70,6 +72,27 @@ async function requireDevice(productId: string, deviceId: string): Promise<Devic
   const d = await devices.get(productId, deviceId, true);
   if (!d) throw new DomainError('not_found', 'device_not_found', `Device ${deviceId} of ${productId} does not exist`);
   return d;
+}
+
+/**
+ * An assignment is an operator's explicit intent, but two things it must say out loud: a build the
+ * device already failed or rolled back from (`retry`: clear it and try again, recorded in the
+ * device's history), and a build older than the one it runs (`allow_downgrade`).
+ */
+function guardAssignment(device: Device, build: number, version: string, body: { retry?: boolean; allow_downgrade?: boolean }): { clearFailed: boolean } {
+  const failed = device.failedBuilds.includes(build);
+  if (failed) {
+    if (!body.retry) {
+      const last = [...(device.history ?? [])].reverse().find((e) => e.build === build && (e.status === 'failed' || e.status === 'rolled_back'));
+      const why = last ? `${last.status}${last.inferred ? ` (inferred: ${last.reason})` : ''}${last.message ? `: ${last.message}` : ''}` : 'failed';
+      throw new DomainError('conflict', 'build_failed_before', `Device ${device.deviceId} ${why} with build ${build}; send "retry": true to clear it and assign it again`);
+    }
+  }
+  const running = device.currentVersion;
+  if (!body.allow_downgrade && running !== undefined && isValidVersion(running) && isValidVersion(version) && compareVersions(version, running) < 0) {
+    throw new DomainError('conflict', 'downgrade', `Build ${build} (${version}) is older than what device ${device.deviceId} runs (${running}); send "allow_downgrade": true to assign it`);
+  }
+  return { clearFailed: failed };
 }
 
 /** A device record for an operator action on a device that has not checked in yet. */
@@ -143,6 +166,7 @@ const operations: Record<string, Operation> = {
         securityMode: body.security_mode,
         pollIntervalS: body.poll_interval_s ?? 900,
         deviceQuota: body.device_quota,
+        deviceSelectsChannel: body.device_selects_channel,
         protocols,
       },
       nowIso(),
@@ -208,6 +232,8 @@ const operations: Record<string, Operation> = {
     const fw = await requireFirmware(p.productId, body.build);
     if (fw.state !== 'RELEASED') throw new DomainError('conflict', 'firmware_not_released', `Build ${fw.build} is ${fw.state}; release it first`);
     const now = nowIso();
+    const known = await devices.get(p.productId, deviceId, true);
+    const guard = known ? guardAssignment(known, fw.build, fw.version, body) : { clearFailed: false };
     const assignment = { assignmentId: newAssignmentId(Date.now()), build: fw.build, state: 'pending' as const, firmware: offeredBuild(fw), assignedAt: now, updatedAt: now };
     let outcome = await devices.assign(p.productId, deviceId, assignment, body.replace ?? false);
     if (outcome === 'unknown_device') {
@@ -217,9 +243,23 @@ const operations: Record<string, Operation> = {
     if (outcome === 'conflict') {
       throw new DomainError('conflict', 'assignment_pending', 'The device already has an open assignment; send "replace": true to replace it');
     }
+    if (guard.clearFailed) {
+      await devices.clearFailedBuilds(p.productId, deviceId, [fw.build], now, 'retry requested with an assignment');
+    }
     const device = await requireDevice(p.productId, deviceId);
     logger.info('build assigned', { productId: p.productId, deviceId, build: fw.build, outcome });
     return json(outcome === 'assigned' ? 201 : 200, presentAssignment(device.assignment!));
+  },
+
+  [`DELETE ${P}/devices/{deviceId}/failed-builds`]: async (p, event) => {
+    const q = validate(ClearFailedBuildsQuerySchema, event.queryStringParameters ?? {});
+    const deviceId = deviceParam(p);
+    const device = await requireDevice(p.productId, deviceId);
+    const builds = q.build === undefined ? device.failedBuilds : device.failedBuilds.filter((b) => b === q.build);
+    const updated = await devices.clearFailedBuilds(p.productId, deviceId, builds, nowIso(), 'cleared by an operator');
+    if (!updated) throw new DomainError('not_found', 'device_not_found', `Device ${deviceId} of ${p.productId} does not exist`);
+    logger.info('failed builds cleared', { productId: p.productId, deviceId, builds });
+    return json(200, presentDevice(updated));
   },
 
   [`GET ${P}/devices/{deviceId}/assignment`]: async (p) => {

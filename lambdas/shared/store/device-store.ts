@@ -295,6 +295,33 @@ export class DeviceStore {
   }
 
   /**
+   * Removes builds from the device's failed builds (an operator retry), each recorded in its
+   * history. Undefined when the device does not exist.
+   */
+  async clearFailedBuilds(productId: string, deviceId: string, builds: readonly number[], at: string, message: string): Promise<Device | undefined> {
+    if (!builds.length) return this.get(productId, deviceId, true);
+    const entries: StatusEntry[] = builds.map((build) => ({ build, status: 'failed_build_cleared', at, message }));
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: devicePk(productId, deviceId) },
+          UpdateExpression: 'SET history = list_append(if_not_exists(history, :none), :entries) DELETE failedBuilds :builds',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':none': [], ':entries': entries, ':builds': new Set(builds) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const device = toDevice(r.Attributes!);
+      await this.trimHistory(productId, deviceId, device.history?.length ?? 0);
+      return device;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
    * Keeps the status history bounded: once it reaches twice the limit, the oldest entries are cut
    * back to the limit (one conditional write every HISTORY_LIMIT reports; a concurrent trim loses).
    */

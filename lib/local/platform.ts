@@ -108,6 +108,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
       functions,
       host,
       port: opts.apiPort ?? envPort('OTA_PORT', 3000),
+      ...(publicHost ? { publicHost } : {}),
+      localS3Credentials: s3Credentials,
       log: opts.quiet ? undefined : (l) => process.stdout.write(`${l}\n`),
     });
     stops.unshift(() => gateway.stop());

@@ -114,7 +114,7 @@ describe('local S3 authentication', () => {
   it('expect a signed body that differs from its signed hash to be refused before it is stored', async () => {
     const url = new URL(objectUrl(firmwareKey));
     // Sign the hash of one body, send another.
-    const signed = await new (await import('@smithy/signature-v4')).SignatureV4({
+    const signed = (await new (await import('@smithy/signature-v4')).SignatureV4({
       service: 's3',
       region: 'us-east-1',
       credentials: platform.s3Credentials,
@@ -128,8 +128,8 @@ describe('local S3 authentication', () => {
       path: url.pathname,
       query: {},
       headers: { host: url.host, 'x-amz-content-sha256': imageSha },
-    } as never);
-    const r = await fetch(url, { method: 'PUT', headers: signed.headers as Record<string, string>, body: Buffer.from('attacker') });
+    } as never)) as unknown as { headers: Record<string, string> };
+    const r = await fetch(url, { method: 'PUT', headers: signed.headers, body: Buffer.from('attacker') });
     expect(r.status).toBe(400);
     expect(await r.text()).toContain('XAmzContentSHA256Mismatch');
     expect(await storedSha()).toBe(imageSha);

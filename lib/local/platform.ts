@@ -33,6 +33,8 @@ export interface PlatformOptions {
   readonly quiet?: boolean;
   /** How often the rollout sweeper runs (timeouts, auto-pauses, canary steps); 0 = only by `sweep()`. Default `OTA_SWEEP_SECONDS` or 30 s. */
   readonly sweepIntervalMs?: number;
+  /** Routes the functions' DynamoDB traffic elsewhere, given dynalite's endpoint (fault tests put a proxy there). */
+  readonly functionsDynamodbEndpoint?: (dynalite: string) => string;
   /** Replace handlers (tests of the platform itself). */
   readonly functions?: Partial<Record<FunctionName, HttpFunction>>;
   readonly upload?: UploadFunction;
@@ -96,7 +98,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
       [ENV.CDN_BASE_URL]: edge.baseUrl,
       [ENV.SIGNING_KEY_PAIR_ID]: keys.keyPairId,
       [ENV.SIGNING_PRIVATE_KEY_PEM]: keys.privateKeyPem,
-      [ENV.DYNAMODB_ENDPOINT]: peers.dynamodbEndpoint,
+      [ENV.DYNAMODB_ENDPOINT]: opts.functionsDynamodbEndpoint?.(peers.dynamodbEndpoint) ?? peers.dynamodbEndpoint,
       [ENV.S3_ENDPOINT]: peers.s3Endpoint,
       [ENV.S3_ACCESS_KEY_ID]: s3Credentials.accessKeyId,
       [ENV.S3_SECRET_ACCESS_KEY]: s3Credentials.secretAccessKey,

@@ -90,6 +90,14 @@ describe('operator API guards', () => {
     expect(same.status).not.toBe(415);
   });
 
+  it('expect the local S3 credentials only for the platform own Host and Origin', async () => {
+    const own = await t.api.get('/local/s3-credentials');
+    expect(own.status).toBe(200);
+    expect(own.body).toEqual(t.platform.s3Credentials);
+    expect((await raw('GET', '/local/s3-credentials', { host: `attacker.example:${port}` })).status).toBe(403);
+    expect((await t.api.get('/local/s3-credentials', { origin: 'https://evil.example' })).status).toBe(403);
+  });
+
   it('expect device routes to answer any Host (a LAN device uses the LAN address) and no Origin rule', async () => {
     const r = await raw('POST', '/api/v1/ota/check', { host: `192.168.1.20:${port}`, 'content-type': 'application/json' }, JSON.stringify({ product: 'guard', device_id: 'AA:BB:CC:00:00:09', version: '0.1.0' }));
     expect(r.status).toBe(200);

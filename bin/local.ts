@@ -2,21 +2,23 @@
  * `npm start`: the whole platform on this machine, in one process. Point a real ESP32 at it
  * (bind with OTA_HOST=0.0.0.0 and set OTA_PUBLIC_HOST to this machine's LAN address).
  */
+import { join } from 'node:path';
 import { startPlatform } from '../lib/local/platform';
 
 async function main() {
   const p = await startPlatform();
   const product = 'demo';
   const version = '1.0.0';
+  const s3Secret = p.dataDir ? `secret in ${join(p.dataDir, 'keys', 's3-credentials.json')}` : 'secret: LocalPlatform.s3Credentials';
   process.stdout.write(
     [
       '',
       'ESP32 OTA platform — local',
       '',
       `  Device API    ${p.apiUrl}/api/v1/ota/check/   (routes: lambdas/routes.ts)`,
-      `  Operator API  ${p.apiUrl}/admin/v1/…             (loopback only)`,
+      `  Operator API  ${p.apiUrl}/admin/v1/…             (loopback only, same-origin, JSON bodies)`,
       `  CDN (edge)    ${p.cdnUrl}                        signed URLs, key pair ${p.keyPairId}`,
-      `  S3            ${p.s3Endpoint}   buckets ${p.buckets.ingest}, ${p.buckets.firmware}   credentials S3RVER / S3RVER`,
+      `  S3            ${p.s3Endpoint}   buckets ${p.buckets.ingest}, ${p.buckets.firmware}   loopback only, signed requests only: key ${p.s3Credentials.accessKeyId}, ${s3Secret}`,
       `  DynamoDB      ${p.dynamodbEndpoint}   tables ${Object.values(p.tableNames).join(', ')}`,
       `  Data          ${p.dataDir ?? '(in memory)'}`,
       '',
@@ -26,7 +28,7 @@ async function main() {
       `  npx otactl deploy create --product ${product} --build 1 --percentage 100`,
       `  curl ${p.apiUrl}/api/v1/ota/check/ -H 'content-type: application/json' -d '{"product":"${product}","device_id":"24:6F:28:00:00:01","version":"0.9.0"}'`,
       '',
-      `  (any S3 client works too: ${p.s3Endpoint}, path style, credentials S3RVER/S3RVER; upload the .bin files, then manifest.json)`,
+      `  (any S3 client works too: ${p.s3Endpoint}, path style, key ${p.s3Credentials.accessKeyId}, ${s3Secret}; upload the .bin files, then manifest.json)`,
       '  To watch a whole rollout instead: npm run demo',
       '',
       'Ctrl-C to stop.',

@@ -6,9 +6,10 @@
 import { cheekoAlias } from '../core/admin-api';
 import { cheekoApplication, resolveCheekoMac } from '../core/protocols/cheeko';
 import { authorizeDevice, presentedSecret } from '../core/security';
-import { empty, header, httpHandler, parseJsonBody, text } from '../shared/http';
+import { isDomainError } from '../core/errors';
+import { empty, header, httpHandler, parseJsonBody, retryAfterSeconds, text } from '../shared/http';
 import { createLogger } from '../shared/logger';
-import { flushMetrics } from '../shared/metrics';
+import { countMaskedFault, flushMetrics } from '../shared/metrics';
 import { catalogStore, deviceStore, productConfigCache } from '../shared/wiring';
 
 const logger = createLogger('activation');
@@ -37,6 +38,15 @@ export const handler = httpHandler(
     logger.info('activated', { productId: product.productId, deviceId: mac.mac });
     return text(200, 'success');
   },
-  // Seed: internal errors are 202 with an empty body too.
-  { onError: () => empty(202), flush: flushMetrics },
+  {
+    // Seed: internal errors are 202 with an empty body too; a fault still carries Retry-After and
+    // is counted (API Gateway's 5xx metric cannot see a 202).
+    onError: (e) => {
+      if (isDomainError(e)) return empty(202);
+      logger.error('activation failed', e);
+      countMaskedFault('POST /toy/ota/activate');
+      return empty(202, { 'retry-after': String(retryAfterSeconds()) });
+    },
+    flush: flushMetrics,
+  },
 );

@@ -12,7 +12,8 @@ import { isDomainError } from '../core/errors';
 import { CHEEKO_DEFAULT_BOARDS, cheekoApplication, cheekoFirmware, latestVersionsByBoard, parseCheekoBody, resolveCheekoMac, serverTime } from '../core/protocols/cheeko';
 import { presentedSecret } from '../core/security';
 import { compareVersions } from '../core/version';
-import { header, json, parseJsonBody, type HttpEvent, type HttpResult } from '../shared/http';
+import { header, json, parseJsonBody, retryAfterSeconds, type HttpEvent, type HttpResult } from '../shared/http';
+import { countMaskedFault } from '../shared/metrics';
 import type { ProtocolDeps, ProtocolRoutes } from './types';
 
 export function cheekoRoutes(deps: ProtocolDeps): ProtocolRoutes {
@@ -67,8 +68,13 @@ export function cheekoRoutes(deps: ProtocolDeps): ProtocolRoutes {
         if (r.decision.status !== 'update_available' || !r.offer) return reply(r.device ?? {}, null);
         return reply(r.device ?? {}, cheekoFirmware(product.productId, r.decision.offer.firmware, r.offer.appUrl, r.offer.app.size, r.decision.offer.force));
       },
-      // The seed's contract: internal errors are 200 `{ "error": … }` (its devices treat non-200 as fatal).
-      onError: (e) => (isDomainError(e) ? json(400, { code: 400, msg: e.message }) : json(200, { error: 'Internal server error' })),
+      // The seed's contract: internal errors are 200 `{ "error": … }` (its devices treat non-200 as fatal);
+      // still a fault: Retry-After, and counted since API Gateway's 5xx metric cannot see it.
+      onError: (e) => {
+        if (isDomainError(e)) return json(400, { code: 400, msg: e.message });
+        countMaskedFault('POST /toy/ota');
+        return json(200, { error: 'Internal server error' }, { 'retry-after': String(retryAfterSeconds()) });
+      },
     },
 
     'GET /toy/ota': {

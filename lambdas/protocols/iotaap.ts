@@ -13,6 +13,8 @@ import { secretMatches, splitIdAndToken } from '../core/security';
 import { DEVICE_ID_PATTERN } from '../core/device-id';
 import type { Device } from '../core/model';
 import { empty, json, retryAfterSeconds, type HttpEvent, type HttpResult } from '../shared/http';
+import { isDomainError } from '../core/errors';
+import { countMaskedFault } from '../shared/metrics';
 import type { ProtocolDeps, ProtocolRoutes } from './types';
 
 export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
@@ -41,6 +43,7 @@ export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
   // The stock library treats any non-200 as "no update", so nothing is lost; Retry-After stays.
   const onError = (e: unknown): HttpResult => {
     deps.logger.error('iotaap device route failed', e);
+    if (!isDomainError(e)) countMaskedFault('GET /v1/ota/device/*');
     return json(404, noSuchDevice('Device resources are not available at the moment; retry later'), { 'retry-after': String(retryAfterSeconds()) });
   };
 

@@ -8,26 +8,86 @@ import type { Deployment, Firmware, Product } from '../core/model';
 import type { CatalogStore } from './store/catalog-store';
 import type { DeploymentStore } from './store/deployment-store';
 
+/** Entries one cache holds at most: unknown ids are cached too, so the key space is unbounded without it. */
+export const DEFAULT_MAX_ENTRIES = 5000;
+/**
+ * Keys longer than this are never cached (loaded every time): with `maxEntries` it bounds the
+ * bytes a cache holds (5,000 × 512 characters ≈ 5 MB of keys at most, values are small items).
+ */
+export const MAX_CACHED_KEY_LENGTH = 512;
+
+export interface TtlCacheOptions {
+  /** @default DEFAULT_MAX_ENTRIES */
+  readonly maxEntries?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * A bounded TTL cache of promises, least recently used evicted first. Expired entries are
+ * dropped when read and swept whenever the cache is full, so a burst of unique unknown ids
+ * leaves at most `maxEntries` behind.
+ */
 export class TtlCache<V> {
+  /** Insertion order = recency order (a hit is re-inserted at the end). */
   private readonly entries = new Map<string, { value: Promise<V>; expires: number }>();
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+  private lastSweep = Number.NEGATIVE_INFINITY;
   constructor(
     private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    opts: TtlCacheOptions | (() => number) = {},
+  ) {
+    const o = typeof opts === 'function' ? { now: opts } : opts;
+    this.maxEntries = Math.max(1, o.maxEntries ?? DEFAULT_MAX_ENTRIES);
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Number of entries held (expired ones included until swept). */
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** Cached value, or `load()` (shared by concurrent callers); a failed load is not cached. */
   get(key: string, load: () => Promise<V>): Promise<V> {
+    if (key.length > MAX_CACHED_KEY_LENGTH) return load();
+    const now = this.now();
     const hit = this.entries.get(key);
-    if (hit && hit.expires > this.now()) return hit.value;
+    if (hit) {
+      this.entries.delete(key);
+      if (hit.expires > now) {
+        this.entries.set(key, hit);
+        return hit.value;
+      }
+    }
+    if (this.entries.size >= this.maxEntries) this.evict(now);
     const value = load();
-    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
-    value.catch(() => this.entries.delete(key));
+    const entry = { value, expires: now + this.ttlMs };
+    this.entries.set(key, entry);
+    // Only this load's entry: a newer one for the same key must survive an older failure.
+    value.catch(() => this.entries.get(key) === entry && this.entries.delete(key));
     return value;
   }
 
   invalidate(key?: string): void {
     if (key === undefined) this.entries.clear();
     else this.entries.delete(key);
+  }
+
+  /**
+   * Makes room for one entry: a full sweep of expired entries at most once per TTL (O(n), so not
+   * on every insert), then the least recently used ones from the front.
+   */
+  private evict(now: number): void {
+    if (now - this.lastSweep >= this.ttlMs) {
+      this.lastSweep = now;
+      for (const [k, e] of this.entries) if (e.expires <= now) this.entries.delete(k);
+    }
+    while (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
   }
 }
 
@@ -51,12 +111,14 @@ export class ProductConfigCache {
     private readonly deploymentStore: DeploymentStore | undefined,
     ttlMs: number,
     now: () => number = Date.now,
+    /** Per cache (products, deployments, aliases, released, versions). */
+    maxEntries = DEFAULT_MAX_ENTRIES,
   ) {
-    this.products = new TtlCache(ttlMs, now);
-    this.deployments = new TtlCache(ttlMs, now);
-    this.aliases = new TtlCache(ttlMs, now);
-    this.released = new TtlCache(ttlMs, now);
-    this.byVersion = new TtlCache(ttlMs, now);
+    this.products = new TtlCache(ttlMs, { now, maxEntries });
+    this.deployments = new TtlCache(ttlMs, { now, maxEntries });
+    this.aliases = new TtlCache(ttlMs, { now, maxEntries });
+    this.released = new TtlCache(ttlMs, { now, maxEntries });
+    this.byVersion = new TtlCache(ttlMs, { now, maxEntries });
     live.add(this);
   }
 

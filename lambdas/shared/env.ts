@@ -25,6 +25,9 @@ export const ENV = {
   /** Local platform only: endpoints of the embedded peers. */
   DYNAMODB_ENDPOINT: 'OTA_DYNAMODB_ENDPOINT',
   S3_ENDPOINT: 'OTA_S3_ENDPOINT',
+  /** Local platform only: the local S3's credentials (generated per data dir; the S3 front refuses any other). */
+  S3_ACCESS_KEY_ID: 'OTA_S3_ACCESS_KEY_ID',
+  S3_SECRET_ACCESS_KEY: 'OTA_S3_SECRET_ACCESS_KEY',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 

@@ -31,6 +31,12 @@ export const METRIC = {
   ingest: 'Ingest',
   /** Deployments paused automatically (failure rate over the limit). */
   autoPause: 'AutoPause',
+  /**
+   * Infrastructure faults answered with a status a protocol documents instead of a 5xx (Cheeko's
+   * 200 `{ "error" }`, activation's 202, IoTaaP's 404): API Gateway's 5xx metric never sees them.
+   * Dimension `Route`.
+   */
+  maskedFault: 'MaskedFault',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
@@ -44,6 +50,7 @@ export const FLEET_DIMENSIONS: Readonly<Record<MetricName, readonly string[]>> =
   Outcome: ['Status'],
   Ingest: ['Result'],
   AutoPause: [],
+  MaskedFault: [],
 };
 
 type DimensionSet = Record<string, string>;
@@ -143,4 +150,9 @@ export function countIngest(productId: string, accepted: boolean, code?: string)
 /** A deployment paused automatically. The fleet-wide series (no dimensions) is alarmed on. */
 export function countAutoPause(productId: string, deploymentId: string): void {
   count(METRIC.autoPause, [{}, { ProductId: productId, DeploymentId: deploymentId }]);
+}
+
+/** An infrastructure fault a protocol answers with a documented non-5xx status (see METRIC.maskedFault). The fleet-wide series is alarmed on. */
+export function countMaskedFault(route: string): void {
+  count(METRIC.maskedFault, [{}, { Route: route }]);
 }

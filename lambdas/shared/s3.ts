@@ -5,16 +5,34 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { awsRegion, ENV } from './env';
+import { clientTimeouts, S3_BUDGET } from './timeouts';
 
-export function createS3Client(endpoint = process.env[ENV.S3_ENDPOINT]): S3Client {
+export interface StaticCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** The local S3's credentials, as the local platform hands them to its functions (env). */
+export function localS3Credentials(env: NodeJS.ProcessEnv = process.env): StaticCredentials | undefined {
+  const accessKeyId = env[ENV.S3_ACCESS_KEY_ID];
+  const secretAccessKey = env[ENV.S3_SECRET_ACCESS_KEY];
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
+}
+
+/**
+ * `endpoint` set: the local S3 (path style, no flexible checksums), signed with `credentials`,
+ * else those in the environment; without either, s3rver's stock key (a bare s3rver, not the
+ * platform's, which refuses it).
+ */
+export function createS3Client(endpoint = process.env[ENV.S3_ENDPOINT], credentials?: StaticCredentials): S3Client {
   return new S3Client({
     region: awsRegion(),
+    ...clientTimeouts(S3_BUDGET),
     ...(endpoint
       ? {
           endpoint,
-          // s3rver: path-style only, accepts any SigV4 from key S3RVER, no flexible checksums.
           forcePathStyle: true,
-          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+          credentials: credentials ?? localS3Credentials() ?? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
           requestChecksumCalculation: 'WHEN_REQUIRED' as const,
           responseChecksumValidation: 'WHEN_REQUIRED' as const,
         }

@@ -8,6 +8,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { fitsRequestLine, requestLineBytes } from '../core/download-url';
 import { numberEnv, requireEnv } from './config';
 import { ENV } from './env';
+import { clientTimeouts, SECRETS_BUDGET } from './timeouts';
 
 export interface UrlSigner {
   /** Signed URL for an object key, valid for the configured TTL from `nowMs`. */
@@ -72,7 +73,7 @@ export function urlSignerFromEnv(): UrlSigner {
   const privateKey = inline
     ? async () => inline
     : once(async () => {
-        const r = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretId }));
+        const r = await new SecretsManagerClient(clientTimeouts(SECRETS_BUDGET)).send(new GetSecretValueCommand({ SecretId: secretId }));
         if (!r.SecretString) throw new Error('Signing key secret is empty');
         return r.SecretString;
       });

@@ -299,16 +299,36 @@ function report(out: Output, json: boolean | undefined, manifest: Record<string,
   return { exitCode: 0, manifest, result };
 }
 
+/**
+ * Credentials for an S3-compatible endpoint: OTA_S3_ACCESS_KEY_ID / OTA_S3_SECRET_ACCESS_KEY if
+ * set; else, for the local platform, the pair its operator API hands to loopback operators (the
+ * local S3 accepts nothing else); else s3rver's stock key.
+ */
+function localS3CredentialProvider(conn: ResolvedConnection, env: NodeJS.ProcessEnv) {
+  return async (): Promise<{ accessKeyId: string; secretAccessKey: string }> => {
+    if (env.OTA_S3_ACCESS_KEY_ID && env.OTA_S3_SECRET_ACCESS_KEY) return { accessKeyId: env.OTA_S3_ACCESS_KEY_ID, secretAccessKey: env.OTA_S3_SECRET_ACCESS_KEY };
+    if (!conn.local) return { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    const r = await fetch(`${conn.endpoint}/local/s3-credentials`, { signal: AbortSignal.timeout(10_000) }).catch((e: Error) => {
+      throw new CliError(`cannot reach the local platform at ${conn.endpoint} for its S3 credentials: ${e.message}`);
+    });
+    const c = (await r.json().catch(() => undefined)) as { accessKeyId?: unknown; secretAccessKey?: unknown } | undefined;
+    if (!r.ok || typeof c?.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string') {
+      throw new CliError(`the local platform at ${conn.endpoint} did not hand out its S3 credentials (HTTP ${r.status}); set OTA_S3_ACCESS_KEY_ID / OTA_S3_SECRET_ACCESS_KEY`);
+    }
+    return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
+  };
+}
+
 /** The ingest bucket's S3 client: s3rver-style for a local/explicit endpoint, real S3 with the credential chain otherwise. */
 export function ingestS3Client(conn: ResolvedConnection, env: NodeJS.ProcessEnv = process.env): S3Client {
   const endpoint = conn.ingest.s3Endpoint;
   if (endpoint) {
-    // lambdas/shared/s3.ts createS3Client: path-style only, key S3RVER, no flexible checksums.
+    // lambdas/shared/s3.ts createS3Client: path-style only, no flexible checksums.
     return new S3Client({
       region: conn.region ?? 'us-east-1',
       endpoint,
       forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      credentials: localS3CredentialProvider(conn, env),
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });

@@ -48,7 +48,8 @@ export interface ObservabilityProps {
 
 /**
  * Alarms and a dashboard for the platform: 5xx per HTTP API, errors per function, dead letters in
- * the ingest queue and automatic deployment pauses (the `AutoPause` embedded metric), all
+ * the ingest queue, automatic deployment pauses (the `AutoPause` embedded metric) and faults a
+ * device protocol answers with a non-5xx status (the `MaskedFault` embedded metric), all
  * notifying one SNS topic; the dashboard charts checks, offers, outcomes, ingest, API latency and
  * errors. Every alarm is "sum (or max) > 0 over one period", missing data not breaching: each of
  * these events needs a human, and none happens in normal operation.
@@ -66,6 +67,11 @@ export class Observability extends Construct {
   public readonly deadLetterAlarm: cloudwatch.Alarm;
   /** Deployments paused automatically (failure rate over the deployment's limit). */
   public readonly autoPauseAlarm: cloudwatch.Alarm;
+  /**
+   * Infrastructure faults a device protocol answers with a documented non-5xx status (the
+   * `MaskedFault` metric): the device API's 5xx alarm cannot see them.
+   */
+  public readonly maskedFaultAlarm: cloudwatch.Alarm;
   /** Every alarm above. */
   public readonly alarms: readonly cloudwatch.Alarm[];
   /** The functions watched (the `functions` prop or the stack's `OtaFunction`s). */
@@ -150,7 +156,19 @@ export class Observability extends Construct {
     /** A metric's fleet-wide series without dimensions (Offer, AutoPause: see FLEET_DIMENSIONS). */
     const fleetMetric = (name: MetricName, label: string) => new cloudwatch.Metric({ namespace, metricName: name, statistic: 'Sum', period, label });
     this.autoPauseAlarm = alarm('AutoPause', 'A deployment was paused automatically: its failure rate reached its limit.', fleetMetric(METRIC.autoPause, 'Auto-pauses'));
-    this.alarms = [this.apiServerErrorAlarms.device, this.apiServerErrorAlarms.admin, ...this.functionErrorAlarms, this.deadLetterAlarm, this.autoPauseAlarm];
+    this.maskedFaultAlarm = alarm(
+      'DeviceMaskedFaults',
+      'Device requests failed on infrastructure but were answered with a protocol-documented non-5xx status (Cheeko 200 {error}, activation 202, IoTaaP 404).',
+      fleetMetric(METRIC.maskedFault, 'Masked faults'),
+    );
+    this.alarms = [
+      this.apiServerErrorAlarms.device,
+      this.apiServerErrorAlarms.admin,
+      ...this.functionErrorAlarms,
+      this.deadLetterAlarm,
+      this.autoPauseAlarm,
+      this.maskedFaultAlarm,
+    ];
 
     // --- dashboard
     /** Every series of a metric's fleet-wide dimension set, one line per dimension value. */
@@ -187,7 +205,10 @@ export class Observability extends Construct {
       ),
       graph(
         'API errors',
-        Object.entries(apis).map(([name, api]) => api.metricServerError({ period, statistic: 'Sum', label: `${name} 5xx` })),
+        [
+          ...Object.entries(apis).map(([name, api]) => api.metricServerError({ period, statistic: 'Sum', label: `${name} 5xx` })),
+          fleetMetric(METRIC.maskedFault, 'device faults answered as non-5xx'),
+        ],
         Object.entries(apis).map(([name, api]) => api.metricClientError({ period, statistic: 'Sum', label: `${name} 4xx` })),
       ),
     );

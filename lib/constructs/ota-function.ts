@@ -7,6 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { TableSpec } from '../../lambdas/shared/table-schema';
+import { functionTimeoutSeconds } from '../../lambdas/shared/timeouts';
 
 /** Repository root (this file is lib/constructs/ota-function.ts). */
 export const REPO_ROOT = join(__dirname, '..', '..');
@@ -17,7 +18,10 @@ export interface OtaFunctionProps {
   readonly description: string;
   /** @default 256 */
   readonly memorySize?: number;
-  /** @default 10 seconds */
+  /**
+   * @default the handler's entry in lambdas/shared/timeouts.ts (shared with the local gateway and
+   * the AWS clients' budgets), else 10 seconds
+   */
   readonly timeout?: Duration;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
@@ -43,7 +47,7 @@ export class OtaFunction extends NodejsFunction {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout: props.timeout ?? Duration.seconds(functionTimeoutSeconds(props.entry.replace(/^handlers\//, '')) ?? 10),
       logGroup,
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),

@@ -1,7 +1,13 @@
 /**
  * The local API Gateway: turns each HTTP request into an HTTP API payload-v2.0 event for the
  * function the shared route table names, and the function's result back into HTTP, the way API
- * Gateway does (so handlers cannot tell laptop from cloud).
+ * Gateway does (so handlers cannot tell laptop from cloud), including each function's timeout.
+ *
+ * Operator (`iam`) routes have no SigV4 locally, so they are guarded the way a local admin UI
+ * must be: loopback clients only, a Host header naming this platform (defeats DNS rebinding), no
+ * foreign Origin (defeats cross-site requests) and JSON bodies only (a cross-site form or
+ * `text/plain` POST cannot be JSON without a CORS preflight, which is never granted). Device
+ * routes stay open as in the cloud. The request log never carries secrets (redactRequestTarget).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +15,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { matchRoute, pathExists, routeKey, type FunctionName, type Route } from '../../lambdas/routes';
 import { buildOpenApiDocument } from '../../lambdas/openapi';
+import { splitIdAndToken } from '../../lambdas/core/security';
+import { retryAfterSeconds } from '../../lambdas/shared/http';
+import { API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, functionTimeoutSeconds } from '../../lambdas/shared/timeouts';
 
 export type HttpFunction = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | object>;
 
@@ -19,6 +28,12 @@ export interface GatewayOptions {
   readonly routes?: readonly Route[];
   /** Operator (`iam`) routes are open only to these clients (default: loopback). */
   readonly isTrustedClient?: (remoteAddress: string | undefined) => boolean;
+  /** A further host name of this platform (`OTA_PUBLIC_HOST`): accepted in Host/Origin of operator requests. */
+  readonly publicHost?: string;
+  /** Per-function timeout override, ms (default: lambdas/shared/timeouts.ts, capped at API Gateway's 30 s). */
+  readonly timeoutMs?: Partial<Record<FunctionName, number>>;
+  /** Served to operator clients on `GET /local/s3-credentials` (how otactl signs its uploads to the local S3). */
+  readonly localS3Credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly log?: (line: string) => void;
 }
 
@@ -38,8 +53,59 @@ export const isLoopback = (addr: string | undefined): boolean =>
 
 const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript)|[^;]*\+json)/i;
 
-function lambdaContext(fn: string, requestId: string): Context {
-  const deadline = Date.now() + 30_000;
+/** The route whose body is multipart by design (IoTaaP's firmware upload). */
+const MULTIPART_ROUTE = 'POST /v1/ota/device';
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+/** Query parameters whose values are secrets (device tokens, product keys, signatures, credentials). */
+const SECRET_PARAM = /token|key|signature|secret|password|credential/i;
+const IOTAAP_DOWNLOAD = /^(\/v1\/ota\/device\/download\/)([^/?]+)/;
+
+/**
+ * The request target as it may be logged: secret query values and the token half of IoTaaP's
+ * `/v1/ota/device/download/<id><token>` replaced by `REDACTED`.
+ */
+export function redactRequestTarget(target: string): string {
+  const q = target.indexOf('?');
+  let path = q < 0 ? target : target.slice(0, q);
+  const download = IOTAAP_DOWNLOAD.exec(path);
+  if (download) {
+    let segment = download[2];
+    try {
+      segment = decodeURIComponent(segment);
+    } catch {
+      /* undecodable: redacted whole below */
+    }
+    const split = splitIdAndToken(segment);
+    path = `${download[1]}${split ? `${encodeURIComponent(split.deviceId)}REDACTED` : 'REDACTED'}${path.slice(download[0].length)}`;
+  }
+  if (q < 0) return path;
+  const query = target
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        /* keep the raw name */
+      }
+      return eq >= 0 && SECRET_PARAM.test(decoded) ? `${name}=REDACTED` : pair;
+    })
+    .join('&');
+  return `${path}?${query}`;
+}
+
+/** Milliseconds the gateway waits for a function: its Lambda timeout, never beyond API Gateway's 30 s. */
+export function functionDeadlineMs(fn: FunctionName, override?: number): number {
+  if (override !== undefined) return override;
+  return Math.min(functionTimeoutSeconds(fn) ?? API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS) * 1000;
+}
+
+function lambdaContext(fn: string, requestId: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: `local-${fn}`,
@@ -126,7 +192,39 @@ export function writeResult(res: ServerResponse, result: unknown): void {
   res.writeHead(r.statusCode ?? 200, headers).end(body);
 }
 
-const sendJson = (res: ServerResponse, status: number, body: unknown) => writeResult(res, { statusCode: status, body: JSON.stringify(body) });
+const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+  writeResult(res, { statusCode: status, headers, body: JSON.stringify(body) });
+const refuse = (res: ServerResponse, status: number, code: string, message: string) => sendJson(res, status, { message, error: { code, message } });
+
+/**
+ * Why an operator request is refused, if it is: a Host that is not this platform's (DNS
+ * rebinding), an Origin that is not this platform's (cross-site), a non-JSON body (a form or
+ * `text/plain` POST needs no preflight).
+ */
+export function operatorRequestRefusal(
+  req: Pick<IncomingMessage, 'headers'>,
+  ownHosts: ReadonlySet<string>,
+  routeKeyOfRequest: string,
+): { status: number; code: string; message: string } | undefined {
+  const host = (req.headers.host ?? '').toLowerCase();
+  if (!ownHosts.has(host)) return { status: 403, code: 'host_not_allowed', message: 'The Host header does not name this platform' };
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let originHost: string | undefined;
+    try {
+      const u = new URL(origin);
+      originHost = u.protocol === 'http:' && u.origin === origin.toLowerCase().replace(/\/$/, '') ? u.host : undefined;
+    } catch {
+      /* "null" or garbage: refused */
+    }
+    if (!originHost || !ownHosts.has(originHost)) return { status: 403, code: 'origin_not_allowed', message: 'Cross-origin operator requests are refused' };
+  }
+  const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && routeKeyOfRequest !== MULTIPART_ROUTE && !JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+    return { status: 415, code: 'unsupported_media_type', message: 'Operator request bodies must be application/json' };
+  }
+  return undefined;
+}
 
 async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
   const chunks: Buffer[] = [];
@@ -144,6 +242,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const log = opts.log ?? (() => undefined);
   // The OpenAPI document of this gateway's routes, built on first request (lambdas/openapi.ts).
   let openApiJson: string | undefined;
+  // Filled once the port is known: the Host values (and Origin hosts) that name this platform.
+  const ownHosts = new Set<string>();
+
+  /** Guards an operator request; true when it was refused (and answered). */
+  const refusedOperator = (req: IncomingMessage, res: ServerResponse, key: string): boolean => {
+    if (!trusted(req.socket.remoteAddress)) {
+      req.resume();
+      sendJson(res, 403, { message: 'Forbidden' });
+      return true;
+    }
+    const refusal = operatorRequestRefusal(req, ownHosts, key);
+    if (!refusal) return false;
+    req.resume();
+    refuse(res, refusal.status, refusal.code, refusal.message);
+    log(`${req.method} ${redactRequestTarget(req.url ?? '/')} → ${refusal.status} ${refusal.code}`);
+    return true;
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
@@ -152,15 +267,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       openApiJson ??= JSON.stringify(buildOpenApiDocument(opts.routes));
       return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: openApiJson });
     }
+    if (path === '/local/s3-credentials' && req.method === 'GET' && opts.localS3Credentials) {
+      if (refusedOperator(req, res, 'GET /local/s3-credentials')) return;
+      return sendJson(res, 200, opts.localS3Credentials, { 'cache-control': 'no-store' });
+    }
     const match = matchRoute(req.method ?? 'GET', path, opts.routes);
     if (!match) {
       req.resume();
       return sendJson(res, pathExists(path, opts.routes) ? 405 : 404, { message: pathExists(path, opts.routes) ? 'Method Not Allowed' : 'Not Found' });
     }
-    if (match.route.auth === 'iam' && !trusted(req.socket.remoteAddress)) {
-      req.resume();
-      return sendJson(res, 403, { message: 'Forbidden' });
-    }
+    if (match.route.auth === 'iam' && refusedOperator(req, res, routeKey(match.route))) return;
     const fn = opts.functions[match.route.fn];
     if (!fn) return sendJson(res, 404, { message: 'Not Found' });
     const body = await readBody(req);
@@ -174,18 +290,34 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     const requestId = randomUUID();
     const started = Date.now();
+    const timeoutMs = functionDeadlineMs(match.route.fn, opts.timeoutMs?.[match.route.fn]);
+    let timer: NodeJS.Timeout | undefined;
     try {
       const event = toEventV2(req, body, match.route, match.pathParameters, requestId);
       // As in the cloud: a body API Gateway accepts can still make an event Lambda refuses (binary bodies grow by a third in base64).
       if (Buffer.byteLength(JSON.stringify(event)) > MAX_LAMBDA_EVENT_BYTES) return sendJson(res, 413, { message: 'Request Entity Too Large' });
-      const result = await fn(event, lambdaContext(match.route.fn, requestId));
-      writeResult(res, result);
+      const timedOut = Symbol('timeout');
+      const result = await Promise.race([
+        fn(event, lambdaContext(match.route.fn, requestId, timeoutMs)),
+        new Promise<typeof timedOut>((resolve) => (timer = setTimeout(() => resolve(timedOut), timeoutMs))),
+      ]);
+      if (result === timedOut) {
+        // Lambda would end the invocation here; API Gateway answers 503. Retry-After so a fleet backs off.
+        process.stderr.write(`gateway: ${match.route.fn} timed out after ${timeoutMs} ms\n`);
+        sendJson(res, 503, { message: 'Service Unavailable', error: { code: 'function_timeout', message: `The function did not answer within ${timeoutMs} ms` } }, {
+          'retry-after': String(retryAfterSeconds()),
+        });
+      } else {
+        writeResult(res, result);
+      }
     } catch (e) {
       // An unhandled Lambda error is a 500 at API Gateway; our handlers never let one escape.
       process.stderr.write(`gateway: ${match.route.fn} threw: ${(e as Error).stack ?? e}\n`);
       sendJson(res, 500, { message: 'Internal Server Error' });
+    } finally {
+      clearTimeout(timer);
     }
-    log(`${req.method} ${req.url} → ${res.statusCode} ${match.route.fn} ${Date.now() - started}ms`);
+    log(`${req.method} ${redactRequestTarget(req.url ?? '/')} → ${res.statusCode} ${match.route.fn} ${Date.now() - started}ms`);
   };
 
   const server = createServer((req, res) => {
@@ -200,7 +332,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server.listen(opts.port, opts.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  for (const h of ['127.0.0.1', 'localhost', '[::1]', ...(opts.publicHost ? [opts.publicHost] : [])]) ownHosts.add(`${h.toLowerCase()}:${port}`);
   const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+  if (host !== '127.0.0.1' && host !== '::1') ownHosts.add(`${host.includes(':') ? `[${host}]` : host}:${port}`.toLowerCase());
   return {
     url: `http://${host}:${port}`,
     server,

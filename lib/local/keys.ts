@@ -2,7 +2,7 @@
  * The local signing key pair: the laptop twin of the CloudFront key group. Generated on first
  * start (RSA-2048, like CloudFront requires), reused afterwards so URLs and devices keep working.
  */
-import { generateKeyPairSync, randomInt } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -45,4 +45,32 @@ export function loadOrCreateSigningKeys(dir: string): SigningKeys {
   writeFileSync(files.pub, keys.publicKeyPem);
   writeFileSync(files.id, `${keys.keyPairId}\n`);
   return keys;
+}
+
+/** The local S3's credentials: one random pair per data dir (or per process in memory), never a constant. */
+export interface LocalS3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export function generateS3Credentials(): LocalS3Credentials {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let id = 'AKIALOCAL';
+  for (let i = 0; i < 11; i++) id += alphabet[randomInt(alphabet.length)];
+  return { accessKeyId: id, secretAccessKey: randomBytes(30).toString('base64url') };
+}
+
+/** Loads `<dir>/s3-credentials.json` (owner-only), creating it on first use. */
+export function loadOrCreateS3Credentials(dir: string): LocalS3Credentials {
+  const file = join(dir, 's3-credentials.json');
+  if (existsSync(file)) {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalS3Credentials>;
+    if (typeof c.accessKeyId === 'string' && typeof c.secretAccessKey === 'string' && c.accessKeyId && c.secretAccessKey) {
+      return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
+    }
+  }
+  const creds = generateS3Credentials();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(creds)}\n`, { mode: 0o600 });
+  return creds;
 }

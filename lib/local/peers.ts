@@ -1,5 +1,7 @@
 /**
- * The embedded AWS peers: dynalite (DynamoDB) and s3rver (S3), real HTTP servers on loopback.
+ * The embedded AWS peers: dynalite (DynamoDB) and s3rver (S3), real HTTP servers on loopback
+ * only, whatever address the device API binds (devices never talk to them). s3rver itself sits on
+ * an internal port behind a front that verifies SigV4 against the local credentials (s3-auth.ts).
  * Tables are created from the same key schemas the CDK stack uses.
  */
 import {
@@ -18,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { TABLES, type TableSpec } from '../../lambdas/shared/table-schema';
+import { startS3Front, type S3Credentials } from './s3-auth';
 
 // s3rver ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -39,7 +42,9 @@ export const LOCAL_BUCKETS = { ingest: 'ota-ingest', firmware: 'ota-firmware' } 
 
 export interface Peers {
   readonly dynamodbEndpoint: string;
+  /** The verifying front (loopback); requests must be signed with `s3Credentials`. */
   readonly s3Endpoint: string;
+  readonly s3Credentials: S3Credentials;
   readonly s3rver: S3rverInstance;
   stop(): Promise<void>;
 }
@@ -174,8 +179,10 @@ async function startDynalite(path: string | undefined, port: number): Promise<{ 
 export interface PeerOptions {
   /** Persist under this folder; omitted → in memory (S3 in a temp folder removed on stop). */
   readonly dataDir?: string;
-  readonly host: string;
+  /** Port of the S3 front on 127.0.0.1 (0: any). */
   readonly s3Port: number;
+  /** The only credentials the local S3 accepts. */
+  readonly s3Credentials: S3Credentials;
   readonly dynamodbPort?: number;
 }
 
@@ -188,27 +195,33 @@ export async function startPeers(opts: PeerOptions): Promise<Peers> {
   const s3Dir = opts.dataDir ? join(opts.dataDir, 's3') : mkdtempSync(join(tmpdir(), 'ota-s3-'));
   mkdirSync(s3Dir, { recursive: true });
   const s3rver = new S3rver({
-    address: opts.host,
-    port: opts.s3Port,
+    address: '127.0.0.1',
+    port: 0,
     directory: s3Dir,
     silent: true,
     vhostBuckets: false,
     configureBuckets: [{ name: LOCAL_BUCKETS.ingest }, { name: LOCAL_BUCKETS.firmware }],
   });
-  let s3Address: AddressInfo;
+  let front;
   try {
     await createTables(dynamodbEndpoint);
-    s3Address = await s3rver.run();
+    const internal = await s3rver.run();
+    front = await startS3Front({ host: '127.0.0.1', port: opts.s3Port, upstreamPort: internal.port, credentials: opts.s3Credentials }).catch(async (e) => {
+      await s3rver.close();
+      throw e;
+    });
   } catch (e) {
     await ddb.close();
     throw e;
   }
-  const s3Host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+  const s3Front = front;
   return {
     dynamodbEndpoint,
-    s3Endpoint: `http://${s3Host}:${s3Address.port}`,
+    s3Endpoint: `http://127.0.0.1:${s3Front.port}`,
+    s3Credentials: opts.s3Credentials,
     s3rver,
     async stop() {
+      await s3Front.close();
       await s3rver.close();
       await ddb.close();
       if (!opts.dataDir) rmSync(s3Dir, { recursive: true, force: true });

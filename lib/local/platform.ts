@@ -11,7 +11,7 @@ import { startEdge } from './edge';
 import { startGateway, type HttpFunction } from './gateway';
 import type { SweepSummary } from '../../lambdas/shared/rollout-service';
 import { wireIngestEvents, type IngestEvents, type UploadFunction } from './ingest-events';
-import { generateSigningKeys, loadOrCreateSigningKeys } from './keys';
+import { generateS3Credentials, generateSigningKeys, loadOrCreateS3Credentials, loadOrCreateSigningKeys, type LocalS3Credentials } from './keys';
 import { LOCAL_BUCKETS, LOCAL_TABLE_NAMES, startPeers } from './peers';
 
 export interface PlatformOptions {
@@ -19,7 +19,10 @@ export interface PlatformOptions {
   readonly dataDir?: string;
   /** Keep everything in memory (tests, demo). */
   readonly inMemory?: boolean;
-  /** Bind address (default `OTA_HOST` or 127.0.0.1). 0.0.0.0 lets ESP32s on the LAN reach device routes. */
+  /**
+   * Bind address of the device API and the CDN edge (default `OTA_HOST` or 127.0.0.1). 0.0.0.0
+   * lets ESP32s on the LAN reach device routes. S3 and DynamoDB stay on 127.0.0.1 regardless.
+   */
   readonly host?: string;
   /** Host name put in URLs handed to devices (default `OTA_PUBLIC_HOST`, else the bind host). */
   readonly publicHost?: string;
@@ -30,6 +33,8 @@ export interface PlatformOptions {
   readonly quiet?: boolean;
   /** How often the rollout sweeper runs (timeouts, auto-pauses, canary steps); 0 = only by `sweep()`. Default `OTA_SWEEP_SECONDS` or 30 s. */
   readonly sweepIntervalMs?: number;
+  /** Routes the functions' DynamoDB traffic elsewhere, given dynalite's endpoint (fault tests put a proxy there). */
+  readonly functionsDynamodbEndpoint?: (dynalite: string) => string;
   /** Replace handlers (tests of the platform itself). */
   readonly functions?: Partial<Record<FunctionName, HttpFunction>>;
   readonly upload?: UploadFunction;
@@ -38,7 +43,10 @@ export interface PlatformOptions {
 export interface LocalPlatform {
   readonly apiUrl: string;
   readonly cdnUrl: string;
+  /** The local S3 (127.0.0.1 only); it accepts only requests signed with `s3Credentials`. */
   readonly s3Endpoint: string;
+  /** Generated per data dir (`<dataDir>/keys/s3-credentials.json`), or per process in memory. */
+  readonly s3Credentials: LocalS3Credentials;
   readonly dynamodbEndpoint: string;
   readonly dataDir?: string;
   readonly tableNames: typeof LOCAL_TABLE_NAMES;
@@ -60,9 +68,10 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
   const host = opts.host ?? process.env.OTA_HOST ?? '127.0.0.1';
   const publicHost = opts.publicHost ?? process.env.OTA_PUBLIC_HOST;
   const keys = dataDir ? loadOrCreateSigningKeys(join(dataDir, 'keys')) : generateSigningKeys();
+  const s3Credentials = dataDir ? loadOrCreateS3Credentials(join(dataDir, 'keys')) : generateS3Credentials();
 
-  const peers = await startPeers({ dataDir, host, s3Port: opts.s3Port ?? envPort('OTA_S3_PORT', 4569) });
-  const s3 = createS3Client(peers.s3Endpoint);
+  const peers = await startPeers({ dataDir, s3Port: opts.s3Port ?? envPort('OTA_S3_PORT', 4569), s3Credentials });
+  const s3 = createS3Client(peers.s3Endpoint, s3Credentials);
   const stops: (() => Promise<void>)[] = [() => peers.stop()];
   try {
     const edge = await startEdge({
@@ -89,8 +98,10 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
       [ENV.CDN_BASE_URL]: edge.baseUrl,
       [ENV.SIGNING_KEY_PAIR_ID]: keys.keyPairId,
       [ENV.SIGNING_PRIVATE_KEY_PEM]: keys.privateKeyPem,
-      [ENV.DYNAMODB_ENDPOINT]: peers.dynamodbEndpoint,
+      [ENV.DYNAMODB_ENDPOINT]: opts.functionsDynamodbEndpoint?.(peers.dynamodbEndpoint) ?? peers.dynamodbEndpoint,
       [ENV.S3_ENDPOINT]: peers.s3Endpoint,
+      [ENV.S3_ACCESS_KEY_ID]: s3Credentials.accessKeyId,
+      [ENV.S3_SECRET_ACCESS_KEY]: s3Credentials.secretAccessKey,
     });
     const functions = opts.functions ?? (await loadHandlers());
     const upload = opts.upload ?? ((await import('../../lambdas/handlers/upload')).handler as UploadFunction);
@@ -99,6 +110,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
       functions,
       host,
       port: opts.apiPort ?? envPort('OTA_PORT', 3000),
+      ...(publicHost ? { publicHost } : {}),
+      localS3Credentials: s3Credentials,
       log: opts.quiet ? undefined : (l) => process.stdout.write(`${l}\n`),
     });
     stops.unshift(() => gateway.stop());
@@ -119,6 +132,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
       apiUrl,
       cdnUrl: edge.baseUrl,
       s3Endpoint: peers.s3Endpoint,
+      s3Credentials,
       dynamodbEndpoint: peers.dynamodbEndpoint,
       ...(dataDir ? { dataDir } : {}),
       tableNames: LOCAL_TABLE_NAMES,

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createS3Client } from '../../lambdas/shared/s3';
+import { loadOrCreateS3Credentials } from '../../lib/local/keys';
 import { buildEspImage } from '../fixtures/esp-image';
 import { httpClient } from '../support/http-client';
 import { readResult, uploadRelease } from '../support/release';
@@ -65,7 +66,8 @@ it('runs the platform in its own process, prints what is where, and keeps state 
     const api = httpClient(first.ready.apiUrl);
     expect((await api.put('/admin/v1/products/proc', { chip: 'esp32', security_mode: 'open', firmware_type: 'Proc' })).status).toBeLessThan(300);
 
-    const s3 = createS3Client(first.ready.s3Endpoint);
+    // The local S3 accepts only the pair generated for this data dir.
+    const s3 = createS3Client(first.ready.s3Endpoint, loadOrCreateS3Credentials(join(dataDir, 'keys')));
     await uploadRelease(s3, 'ota-ingest', { product: 'proc', version: '1.0.0', files: { 'fw.bin': buildEspImage({ version: '1.0.0' }) }, manifest: { release: true } });
     let result: any;
     for (let i = 0; i < 100 && !result; i++) {

@@ -12,6 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FLEET_DIMENSIONS, METRIC } from '../../lambdas/shared/metrics';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../lambdas/shared/timeouts';
 import { Observability } from '../../lib/constructs/observability';
 import { OtaFunction } from '../../lib/constructs/ota-function';
 import { OtaStack } from '../../lib/ota-stack';
@@ -128,9 +129,31 @@ describe('OtaStack observability', () => {
     });
   });
 
+  describe('masked fault alarm', () => {
+    it('expect an alarm on the fleet-wide MaskedFault series (faults answered 200/202/404 that the 5xx alarm misses)', () => {
+      expect(FLEET_DIMENSIONS[METRIC.maskedFault]).toEqual([]);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        Metrics: [Match.objectLike({ MetricStat: Match.objectLike({ Metric: { Namespace: 'EspOta', MetricName: 'MaskedFault' }, Stat: 'Sum', Period: 300 }) })],
+      });
+      expect(stack.observability.alarms).toContain(stack.observability.maskedFaultAlarm);
+    });
+  });
+
+  describe('function timeouts', () => {
+    it('expect every HTTP function to run with the timeout the local gateway enforces (lambdas/shared/timeouts.ts)', () => {
+      const timeoutOf = (fn: OtaFunction) => template.toJSON().Resources[logicalId(fn)].Properties.Timeout;
+      for (const fn of ['check', 'status', 'activation'] as const) expect(timeoutOf(stack.deviceApi.functions[fn]!)).toBe(FUNCTION_TIMEOUT_SECONDS[fn]);
+      expect(timeoutOf(stack.adminApi.function)).toBe(FUNCTION_TIMEOUT_SECONDS.admin);
+      expect(timeoutOf(stack.ingest.uploadFunction)).toBe(FUNCTION_TIMEOUT_SECONDS.upload);
+    });
+  });
+
   describe('notifications', () => {
-    it('expect the number of alarms to be one per function, one per API, the DLQ and auto-pauses', () => {
-      expect(alarms).toHaveLength(stack.observability.functions.length + 2 + 2);
+    it('expect the number of alarms to be one per function, one per API, the DLQ, auto-pauses and masked faults', () => {
+      expect(alarms).toHaveLength(stack.observability.functions.length + 2 + 3);
       expect(stack.observability.alarms).toHaveLength(alarms.length);
     });
 

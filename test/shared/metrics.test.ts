@@ -9,6 +9,7 @@ import {
   METRIC_NAMESPACE,
   countAutoPause,
   countCheck,
+  countMaskedFault,
   countIngest,
   countOffer,
   countOutcome,
@@ -187,12 +188,24 @@ describe('EMF shape', () => {
     expect(emf.AutoPause).toBe(1);
   });
 
+  it('expect countMaskedFault fleet-wide (the series its alarm watches) and per route', () => {
+    countMaskedFault('POST /toy/ota');
+    countMaskedFault('POST /toy/ota');
+    flushMetrics();
+    const emf = only();
+    expect(directive(emf).Metrics).toEqual([{ Name: 'MaskedFault', Unit: 'Count' }]);
+    expect(directive(emf).Dimensions).toEqual([[], ['Route']]);
+    expect(emf.MaskedFault).toBe(2);
+    expect(emf.Route).toBe('POST /toy/ota');
+  });
+
   it('expect the first dimension set of every metric to be its FLEET_DIMENSIONS entry', () => {
     countCheck('p', 'update');
     countOffer('p', 'd');
     countOutcome('p', 'd', 'success');
     countIngest('p', true);
     countAutoPause('p', 'd');
+    countMaskedFault('POST /toy/ota');
     flushMetrics();
     const firstSets = Object.fromEntries(lines().map((l) => [directive(l).Metrics[0]!.Name, directive(l).Dimensions[0]]));
     expect(firstSets).toEqual(FLEET_DIMENSIONS);

@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createS3Client } from '../../../lambdas/shared/s3';
 import { createUrlSigner } from '../../../lambdas/shared/url-signer';
 import { startEdge, type Edge } from '../../../lib/local/edge';
-import { generateSigningKeys } from '../../../lib/local/keys';
+import { generateS3Credentials, generateSigningKeys } from '../../../lib/local/keys';
 import { LOCAL_BUCKETS, startPeers, type Peers } from '../../../lib/local/peers';
 
 const keys = generateSigningKeys();
@@ -18,8 +18,8 @@ let edge: Edge;
 let s3: ReturnType<typeof createS3Client>;
 
 beforeAll(async () => {
-  peers = await startPeers({ host: '127.0.0.1', s3Port: 0 });
-  s3 = createS3Client(peers.s3Endpoint);
+  peers = await startPeers({ s3Port: 0, s3Credentials: generateS3Credentials() });
+  s3 = createS3Client(peers.s3Endpoint, peers.s3Credentials);
   await s3.send(new PutObjectCommand({ Bucket: LOCAL_BUCKETS.firmware, Key: 'p/1/app.bin', Body: body }));
   edge = await startEdge({ s3, bucket: LOCAL_BUCKETS.firmware, keyPairId: keys.keyPairId, publicKeyPem: keys.publicKeyPem, host: '127.0.0.1', port: 0, now: () => clock });
 });

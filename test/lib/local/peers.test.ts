@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateS3Credentials } from '../../../lib/local/keys';
 import { LOCAL_TABLE_NAMES, startPeers } from '../../../lib/local/peers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -50,7 +51,7 @@ it('adds indexes missing from a persisted table', async () => {
   c.destroy();
   await new Promise<void>((resolve) => old.close(() => resolve()));
 
-  const peers = await startPeers({ dataDir: dir, host: '127.0.0.1', s3Port: 0 });
+  const peers = await startPeers({ dataDir: dir, s3Port: 0, s3Credentials: generateS3Credentials() });
   const d = client(peers.dynamodbEndpoint);
   try {
     const t = await d.send(new DescribeTableCommand({ TableName: LOCAL_TABLE_NAMES.DEVICES_TABLE }));

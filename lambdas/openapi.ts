@@ -117,11 +117,15 @@ const FireflyManifestDoc = z
     version: str(),
     app: z.optional(signedUrl()),
     ui: z.optional(signedUrl().check(z.describe('LittleFS/SPIFFS image, when the build has ui.bin'))),
-    url: z.optional(signedUrl().check(z.describe('The app URL again, for stock esp32FOTA'))),
+    url: z.optional(signedUrl().check(z.describe('The app URL again, for stock esp32FOTA (releases without ui)'))),
+    host: z.optional(str().check(z.describe('Stock esp32FOTA, release with ui: CDN host name'))),
+    port: z.optional(z.number().check(z.describe('Stock esp32FOTA: CDN port (https only on 443/4433)'))),
+    bin: z.optional(str().check(z.describe('Stock esp32FOTA: path and signed query of the app image'))),
+    spiffs: z.optional(str().check(z.describe('Stock esp32FOTA: path and signed query of the ui (filesystem) image'))),
   })
   .check(
     z.describe(
-      'esp32FOTA manifest (at most 2048 bytes). Already on the latest release, or an unknown version: the requester\'s own version (no update).',
+      'esp32FOTA manifest (at most 2048 bytes). Already on the latest release, or an unknown version: the requester\'s own version (no update), with the latest release\'s URLs for a version never released.',
     ),
   );
 
@@ -588,7 +592,7 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     responses: {
       200: { description: 'The esp32FOTA manifest (the requester\'s own version when nothing is newer)', json: 'FireflyManifest' },
       400: 'BadRequest',
-      404: { description: 'Unknown product (`unknown_product`), or unknown device / failing credential (`unknown_device`)', json: 'Error' },
+      404: { description: 'Unknown product (`unknown_product`), unknown device / failing credential (`unknown_device`), or no release at all (`no_release`)', json: 'Error' },
       409: { description: '`current_version_revoked`: the running version is revoked and nothing newer is released', json: 'Error' },
       503: 'Unavailable',
     },

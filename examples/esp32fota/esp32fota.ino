@@ -3,6 +3,8 @@
  *
  *   GET https://<api-host>/ota/{class}/{product_hex}?current_version=<version>[&id=<device id>]
  *   200 {"type":"<firmware type>","version":"2026.03.001","url":"<signed CDN url>",...}
+ *   (a release with a ui image: "host","port","bin","spiffs" instead of "url", so this library
+ *   flashes the app and the filesystem image)
  *
  * Toolchain: Arduino-ESP32 core 3.x, esp32FOTA (chrisjoyce911) 0.2.x, ArduinoJson 6 or 7.
  * See README.md next to this file for the manifest keys esp32FOTA reads, TLS and local testing.

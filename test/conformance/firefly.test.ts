@@ -3,7 +3,8 @@
  * HTTP against the local platform.
  *
  *   GET /ota/{class}/{product_hex}?current_version={version}[&id=<efuse MAC as decimal>][&token=…]
- *   → 200 { type, version, app, ui?, url }   (the oldest newer release; or the running version's own)
+ *   → 200 { type, version, app, ui?, url | host+port+bin+spiffs }   (the oldest newer release esp32FOTA
+ *     orders above current_version; or the running version's own)
  *   → 400 missing/invalid current_version, 404 unknown product / failing credential,
  *     409 current version REVOKED and nothing newer.
  *
@@ -237,6 +238,17 @@ describe('already on the latest release', () => {
     const r = await ota(CLASS, HEX, { current_version: '9.9.9' });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ type: TYPE, version: '9.9.9' });
+    // Complete for stock esp32FOTA (url, else "missing one of the required keys") and the fork
+    // (app); the URL is the latest release's, valid, never flashed since 9.9.9 is not newer.
+    expect(r.body.url).toBe(r.body.app);
+    expect((await download(r.body.url)).equals(main['1.2.0'].app)).toBe(true);
+  });
+
+  it('a product with no release at all answers 404 (esp32FOTA treats any non-200 as no update)', async () => {
+    await createProduct(t.api, 'ffempty', { firmware_type: TYPE, protocols: { firefly: { product_class: 'empty', product_hex: '0x7' } } });
+    const r = await ota('empty', '0x7', { current_version: '1.0.0' });
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe('no_release');
   });
 });
 
@@ -312,13 +324,16 @@ describe('current_version validation', () => {
   });
 });
 
-describe('manifest body { type, version, app, ui? } (+ url for stock esp32FOTA)', () => {
-  it('has exactly type, version, app, ui and url; url equals app', async () => {
+describe('manifest body { type, version, app, ui? } (+ url or host/port/bin/spiffs for stock esp32FOTA)', () => {
+  it('release with a ui image: app and ui for the fork, host/port/bin/spiffs (no url) for stock esp32FOTA', async () => {
     const r = await ota(CLASS, HEX, { current_version: '1.0.0' });
-    expect(Object.keys(r.body).sort()).toEqual(['app', 'type', 'ui', 'url', 'version']);
-    expect(r.body.url).toBe(r.body.app);
+    expect(Object.keys(r.body).sort()).toEqual(['app', 'bin', 'host', 'port', 'spiffs', 'type', 'ui', 'version']);
     expect(r.body.type).toBe(TYPE);
     expect(r.body.version).toBe('1.1.0');
+    // esp32FOTA checkJSONManifest: (port 443|4433 ? https : http)://host:port + bin / + spiffs.
+    const base = `${r.body.port === 443 || r.body.port === 4433 ? 'https' : 'http'}://${r.body.host}:${r.body.port}`;
+    expect(sha256(await download(base + r.body.bin))).toBe(sha256(main['1.1.0'].app));
+    expect(sha256(await download(base + r.body.spiffs))).toBe(sha256(main['1.1.0'].ui!));
   });
 
   it('app and ui are signed CDN URLs that download the exact bytes through the local edge', async () => {
@@ -340,6 +355,7 @@ describe('manifest body { type, version, app, ui? } (+ url for stock esp32FOTA)'
     expect(r.body.version).toBe('1.2.0');
     expect(r.body).not.toHaveProperty('ui');
     expect(Object.keys(r.body).sort()).toEqual(['app', 'type', 'url', 'version']);
+    expect(r.body.url).toBe(r.body.app);
   });
 
   it('never offers bootloader, partitions, config.bin or manifest.json (no URL for them anywhere)', async () => {
@@ -368,7 +384,8 @@ describe('manifest body { type, version, app, ui? } (+ url for stock esp32FOTA)'
     const longType = 'FireFly Controller ' + 'L'.repeat(45);
     expect(longType).toHaveLength(64);
     await createProduct(t.api, product, { firmware_type: TYPE, protocols: { firefly: { product_class: 'c'.repeat(32), product_hex: '0x' + 'f'.repeat(16) } } });
-    const version = '2026.12.999-rc.1234567890';
+    // Long, yet one esp32FOTA orders above 2026.01.001 (it reads 2026.12.999; a -rc suffix would read 0.0.0).
+    const version = '2026.12.999.1234567890';
     const { build } = await publish(product, version, 90, { ui: uiImage(0x90), manifest: { firmware_type: longType } });
     await deploy(product, build, 100);
     const r = await ota('c'.repeat(32), '0x' + 'F'.repeat(16), { current_version: '2026.01.001' });
@@ -493,5 +510,68 @@ describe('product_key security mode', () => {
     const r = await ota(Q.cls, Q.hex, query, headers);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ type: TYPE, version: '1.0.0', app: expect.any(String) });
+  });
+});
+
+describe('stock esp32FOTA never gets stuck', () => {
+  beforeAll(async () => {
+    await createProduct(t.api, 'ffsemver', { firmware_type: TYPE, protocols: { firefly: { product_class: 'semver', product_hex: '0x8' } } });
+    for (const [v, fill] of [['1.0.0', 80], ['1.1.0-rc.1', 81], ['2.0.0.1', 82], ['1.2.0', 83]] as const) {
+      const { build } = await publish('ffsemver', v, fill);
+      await deploy('ffsemver', build, 100);
+    }
+  });
+
+  // esp32FOTA reads 1.1.0-rc.1 as 0.0.0 and 2.0.0.1 as 2.0.0 (semver_parse_version); offering it
+  // the oldest newer release would hand it 1.1.0-rc.1 forever, which it never installs.
+  it('skips releases esp32FOTA cannot order strictly above the device', async () => {
+    expect((await ota('semver', '0x8', { current_version: '1.0.0' })).body.version).toBe('1.2.0');
+    expect((await ota('semver', '0x8', { current_version: '1.0.0', id: '132311636170001' })).body.version).toBe('1.2.0');
+    // 2.0.0.1 is 2.0.0 to the library: a device on 2.0.0 is not offered it.
+    const r = await ota('semver', '0x8', { current_version: '2.0.0' });
+    expect(r.status).toBe(200);
+    expect(r.body.version).toBe('2.0.0');
+  });
+
+  it('an unregistered id on a product without self-registration gets what an anonymous device gets', async () => {
+    await createProduct(t.api, 'ffnoreg', { firmware_type: TYPE, auto_register: false, protocols: { firefly: { product_class: 'noreg', product_hex: '0x9' } } });
+    for (const [v, fill] of [['1.0.0', 90], ['1.1.0', 91]] as const) {
+      const { build } = await publish('ffnoreg', v, fill);
+      await deploy('ffnoreg', build, 100);
+    }
+    const anon = await ota('noreg', '0x9', { current_version: '1.0.0' });
+    const withId = await ota('noreg', '0x9', { current_version: '1.0.0', id: '132311636170002' });
+    expect(anon.body.version).toBe('1.1.0');
+    expect(withId.status).toBe(200);
+    expect(withId.body.version).toBe('1.1.0');
+    expect(withId.body.app).toEqual(expect.stringMatching(/^https?:\/\//));
+    // Still not registered by it.
+    expect((await t.api.get(`/admin/v1/products/ffnoreg/devices/${encodeURIComponent(esp32FotaDeviceId('132311636170002'))}`)).status).toBe(404);
+  });
+
+  it('device_token mode: an unknown id (it has no token) stays refused', async () => {
+    await createProduct(t.api, 'fftoken', { firmware_type: TYPE, security_mode: 'device_token', auto_register: false, protocols: { firefly: { product_class: 'tok', product_hex: '0xA' } } });
+    const { build } = await publish('fftoken', '1.1.0', 92);
+    await deploy('fftoken', build, 100);
+    expect((await ota('tok', '0xA', { current_version: '1.0.0', id: '132311636170003' })).status).toBe(404);
+  });
+
+  // esp32FOTA::setupHTTP sets setReuse(true): a kept-alive manifest socket would carry the
+  // firmware GET to the API port when the CDN shares its host name.
+  it('closes the connection after the manifest (a second request on that socket is never served)', async () => {
+    const { createConnection } = await import('node:net');
+    const url = new URL(t.platform.apiUrl);
+    const sock = createConnection({ host: url.hostname, port: Number(url.port) });
+    let received = '';
+    sock.on('data', (c) => (received += c.toString()));
+    const closed = new Promise<void>((res) => sock.on('close', () => res()));
+    await new Promise<void>((res) => sock.on('connect', () => res()));
+    const req = `GET /ota/${CLASS}/${HEX}?current_version=1.0.0 HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n\r\n`;
+    sock.write(req);
+    sock.write(req.replace('1.0.0', '1.1.0'));
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 200/);
+    expect(received.toLowerCase()).toContain('connection: close');
+    expect(received.match(/HTTP\/1\.1 \d{3}/g)).toHaveLength(1);
   });
 });

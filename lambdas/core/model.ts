@@ -37,6 +37,8 @@ export interface Product {
   readonly protocols?: ProductProtocols;
   /** Most devices this product may register; beyond it a new device gets `over_limit`. */
   readonly deviceQuota?: number;
+  /** Largest app image ingest accepts (bytes); absent: the OTA slot of a 16 MB layout (DEFAULT_MAX_IMAGE_SIZE). */
+  readonly maxImageSize?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

@@ -86,3 +86,79 @@ export function validateAppImage(image: EspAppImage, expected: { chip: Chip; ver
   }
   return { ok: true };
 }
+
+/** ESP-IDF's `ESP_IMAGE_MAX_SEGMENTS`: the bootloader refuses an image claiming more. */
+export const ESP_IMAGE_MAX_SEGMENTS = 16;
+const IMAGE_HEADER_BYTES = 24;
+const SEGMENT_HEADER_BYTES = 8;
+const CHECKSUM_SEED = 0xef;
+
+/**
+ * Default largest app image: the OTA app slot of a 16 MB flash layout (arduino-esp32's
+ * `default_16MB.csv`: app0/app1 of 0x640000 bytes each). A bigger image cannot be written to
+ * any slot, so a device would fail the update after downloading it.
+ */
+export const DEFAULT_MAX_IMAGE_SIZE = 0x640000;
+
+export type ImageStructureCode =
+  | 'truncated_image'
+  | 'too_many_segments'
+  | 'segment_out_of_bounds'
+  | 'bad_image_checksum'
+  | 'bad_image_hash'
+  | 'image_too_large';
+
+export type ImageStructureCheck =
+  | { readonly ok: true; /** The appended SHA-256 (hex), when the header says there is one. */ readonly appendedHash?: string }
+  | { readonly ok: false; readonly code: ImageStructureCode; readonly reason: string };
+
+/**
+ * Checks the whole image as the bootloader's `esp_image_verify` does: every segment header and
+ * its data inside the file, the XOR checksum (seed 0xEF, in the last byte of the padding to a
+ * 16-byte boundary), and the SHA-256 over everything before it when header byte 23 is set.
+ * `sha256` hashes a byte range (injected so the core stays free of platform crypto).
+ */
+export function checkImageStructure(
+  bytes: Uint8Array,
+  opts: { readonly maxSize?: number; readonly sha256: (data: Uint8Array) => Uint8Array },
+): ImageStructureCheck {
+  const maxSize = opts.maxSize ?? DEFAULT_MAX_IMAGE_SIZE;
+  const fail = (code: ImageStructureCode, reason: string): ImageStructureCheck => ({ ok: false, code, reason });
+  if (bytes.length > maxSize) return fail('image_too_large', `App image is ${bytes.length} bytes; the largest this product allows is ${maxSize}`);
+  if (bytes.length < IMAGE_HEADER_BYTES) return fail('truncated_image', `App image is ${bytes.length} bytes, shorter than its 24-byte header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const segments = bytes[1];
+  if (segments === 0 || segments > ESP_IMAGE_MAX_SEGMENTS) {
+    return fail('too_many_segments', `Header claims ${segments} segments; the bootloader accepts 1 to ${ESP_IMAGE_MAX_SEGMENTS}`);
+  }
+  let pos = IMAGE_HEADER_BYTES;
+  let checksum = CHECKSUM_SEED;
+  for (let i = 0; i < segments; i++) {
+    if (pos + SEGMENT_HEADER_BYTES > bytes.length) {
+      return fail('truncated_image', `Image ends at byte ${bytes.length}, inside the header of segment ${i} of ${segments}`);
+    }
+    const length = view.getUint32(pos + 4, true);
+    const start = pos + SEGMENT_HEADER_BYTES;
+    if (length % 4 !== 0) return fail('segment_out_of_bounds', `Segment ${i} length ${length} is not word-aligned`);
+    if (start + length > bytes.length) {
+      return fail(
+        bytes.length < start + length ? 'truncated_image' : 'segment_out_of_bounds',
+        `Segment ${i} claims ${length} bytes at ${start}, past the end of the ${bytes.length}-byte image`,
+      );
+    }
+    for (let j = start; j < start + length; j++) checksum ^= bytes[j];
+    pos = start + length;
+  }
+  // Checksum byte: last byte of the padding that brings (segments + 1 byte) to a 16-byte boundary.
+  const padded = (pos + 1 + 15) & ~15;
+  if (padded > bytes.length) return fail('truncated_image', `Image ends at byte ${bytes.length}, before its checksum at byte ${padded - 1}`);
+  if (bytes[padded - 1] !== checksum) {
+    return fail('bad_image_checksum', `Checksum byte is 0x${bytes[padded - 1].toString(16)}, the segments XOR to 0x${checksum.toString(16)}`);
+  }
+  if (bytes[23] !== 1) return { ok: true };
+  if (padded + 32 > bytes.length) return fail('truncated_image', `Header says a SHA-256 is appended but the image ends at byte ${bytes.length}`);
+  const stored = Buffer.from(bytes.subarray(padded, padded + 32)).toString('hex');
+  const actual = Buffer.from(opts.sha256(bytes.subarray(0, padded))).toString('hex');
+  if (stored !== actual) return fail('bad_image_hash', `Appended SHA-256 is ${stored}, the image hashes to ${actual}`);
+  return { ok: true, appendedHash: stored };
+}

@@ -38,10 +38,12 @@ export interface Product {
   /** Most devices this product may register; beyond it a new device gets `over_limit`. */
   readonly deviceQuota?: number;
   /**
-   * Devices may move themselves to the channel they send (an operator's PATCH still wins until the
-   * device sends another). Off by default: the channel an operator set is the device's channel.
+   * Devices may move themselves to the channel they send. Off by default: a device's own channel
+   * applies only when it is new; after that the channel an operator set is the device's channel.
    */
   readonly deviceSelectsChannel?: boolean;
+  /** Largest app image ingest accepts (bytes); absent: the OTA slot of a 16 MB layout (DEFAULT_MAX_IMAGE_SIZE). */
+  readonly maxImageSize?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

@@ -69,3 +69,15 @@ export function isNewerVersion(candidate: string, current: string | undefined): 
   if (!pc || !pn) return candidate !== current;
   return compareParsed(pn, pc) > 0;
 }
+
+/**
+ * The identity of a version: what makes two uploads "the same version" (`version_exists`).
+ * A leading `v` and semver build metadata (`+5`, which semver gives no precedence) do not change
+ * what a version means, so `v1.3.0`, `1.3.0` and `1.3.0+5` are one identity. Numeric segments
+ * are kept as written so identities of already-recorded versions stay stable. An unparsable
+ * string is its own identity.
+ */
+export function versionIdentity(s: string): string {
+  if (!isValidVersion(s)) return s;
+  return s.replace(/^[vV]/, '').replace(/\+.*$/, '');
+}

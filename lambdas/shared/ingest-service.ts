@@ -8,11 +8,12 @@
  * yields the same single build. The outcome is written as `result.json` beside the manifest;
  * rejected uploads keep their objects (the ingest bucket is versioned).
  */
+import { createHash } from 'node:crypto';
 import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { contentDigest, digestStream } from '../core/checksum';
 import { firmwareObjectKey } from '../core/download-url';
 import { DomainError, isDomainError } from '../core/errors';
-import { parseEspAppImage, validateAppImage } from '../core/esp-image';
+import { checkImageStructure, DEFAULT_MAX_IMAGE_SIZE, parseEspAppImage, validateAppImage } from '../core/esp-image';
 import { classifyFiles, parseIngestManifest, type IngestManifest } from '../core/manifest';
 import type { AppDescriptor, FileRole, Firmware, FirmwareFile } from '../core/model';
 import type { Logger } from './logger';
@@ -61,7 +62,8 @@ interface ScannedFile {
   readonly crc32: string;
   readonly etag?: string;
   readonly head: Uint8Array;
-  readonly tail: Uint8Array;
+  /** The whole app image (validated as the bootloader will); absent for other roles. */
+  readonly bytes?: Buffer;
 }
 
 export class IngestService {
@@ -131,9 +133,12 @@ export class IngestService {
       ...(classes.ufw ? [{ role: 'ufw' as const, name: classes.ufw }] : []),
     ];
     const scanned: ScannedFile[] = [];
-    for (const f of offered) scanned.push(await this.scan(prefix, f.role, f.name, m.files.find((x) => x.name === f.name)?.sha256));
+    const maxImageSize = product.maxImageSize ?? DEFAULT_MAX_IMAGE_SIZE;
+    for (const f of offered) scanned.push(await this.scan(prefix, f.role, f.name, m.files.find((x) => x.name === f.name)?.sha256, maxImageSize));
 
     const app = scanned.find((f) => f.role === 'app')!;
+    const structure = checkImageStructure(app.bytes!, { maxSize: maxImageSize, sha256: (d) => createHash('sha256').update(d).digest() });
+    if (!structure.ok) reject(structure.code, structure.reason);
     const image = parseEspAppImage(app.head);
     const check = validateAppImage(image, { chip: product.chip, version: m.app_version_check === false ? undefined : m.version });
     if (!check.ok) reject(check.code, check.reason);
@@ -161,7 +166,7 @@ export class IngestService {
 
     const appDescriptor: AppDescriptor = image.app;
     // esptool appends the image SHA-256 when header byte 23 is set: what a running sketch reports as its hash.
-    const imageHash = image.hashAppended && app.tail.length === 32 ? Buffer.from(app.tail).toString('hex') : undefined;
+    const imageHash = structure.ok ? structure.appendedHash : undefined;
     const state = m.release || m.assign_to ? 'RELEASED' : 'DRAFT';
     const compatibility =
       m.hw_revision_min !== undefined || m.hw_revision_max !== undefined || m.min_version !== undefined || m.required_step
@@ -235,15 +240,28 @@ export class IngestService {
     return { build: lock.build, duplicate: true };
   }
 
-  private async scan(prefix: string, role: FileRole, name: string, expectedSha256?: string): Promise<ScannedFile> {
+  private async scan(prefix: string, role: FileRole, name: string, expectedSha256: string | undefined, maxImageSize: number): Promise<ScannedFile> {
     const obj = await this.getObject(`${prefix}${name}`);
     if (!obj) return reject('missing_file', `${name} is listed in manifest.json but was not uploaded`);
-    const d = await digestStream(obj.body, role === 'app' ? 512 : 0);
+    let bytes: Buffer | undefined;
+    if (role === 'app') {
+      // The whole image is checked (segments, checksum, appended hash); the size cap bounds memory.
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of obj.body) {
+        size += chunk.length;
+        if (size > maxImageSize) return reject('image_too_large', `${name} exceeds ${maxImageSize} bytes, the largest app image this product allows`);
+        chunks.push(Buffer.from(chunk));
+      }
+      bytes = Buffer.concat(chunks);
+    }
+    const whole = bytes;
+    const d = await digestStream(whole ? (async function* () { yield whole; })() : obj.body, role === 'app' ? 512 : 0);
     if (d.size === 0) reject('empty_file', `${name} is empty`);
     if (expectedSha256 && expectedSha256.toLowerCase() !== d.sha256) {
       reject('sha256_mismatch', `${name}: manifest says sha256 ${expectedSha256.toLowerCase()}, uploaded bytes hash to ${d.sha256}`);
     }
-    return { role, name, size: d.size, sha256: d.sha256, crc32: d.crc32, head: d.head, tail: d.tail, ...(obj.etag ? { etag: obj.etag } : {}) };
+    return { role, name, size: d.size, sha256: d.sha256, crc32: d.crc32, head: d.head, ...(bytes ? { bytes } : {}), ...(obj.etag ? { etag: obj.etag } : {}) };
   }
 
   private async getObject(key: string, versionId?: string): Promise<{ body: AsyncIterable<Uint8Array>; etag?: string } | undefined> {

@@ -27,13 +27,21 @@ export function buildDemoImage(version: string, fill = 1, size = 32 * 1024, chip
   buf.writeUInt16LE(0xffff, 17);
   buf[23] = 1; // hash appended
   buf.writeUInt32LE(0x3f400020, 24);
-  buf.writeUInt32LE(size - 64, 28);
+  // One segment ending 16 bytes before a 16-byte boundary: its padding holds the XOR checksum
+  // (seed 0xEF) the bootloader verifies, then the appended SHA-256 over everything before it.
+  const padded = Math.floor((size - 32) / 16) * 16;
+  const dataLen = padded - 48;
+  buf.writeUInt32LE(dataLen, 28);
   buf.writeUInt32LE(APP_DESC_MAGIC, 32);
   buf.write(version.slice(0, 31), 48, 32, 'utf8');
   buf.write('ota-demo', 80, 32, 'utf8');
   buf.write('00:00:00', 112, 16, 'utf8');
   buf.write('Jan  1 2026', 128, 16, 'utf8');
   buf.write('v5.3.1', 144, 32, 'utf8');
-  createHash('sha256').update(buf.subarray(0, size - 32)).digest().copy(buf, size - 32);
+  buf.fill(0, 32 + dataLen, padded - 1);
+  let checksum = 0xef;
+  for (let i = 32; i < 32 + dataLen; i++) checksum ^= buf[i];
+  buf[padded - 1] = checksum;
+  createHash('sha256').update(buf.subarray(0, padded)).digest().copy(buf, padded);
   return buf;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { DomainError } from '../../lambdas/core/errors';
-import { compareVersions, isNewerVersion, isValidVersion, parseVersion } from '../../lambdas/core/version';
+import { compareVersions, isNewerVersion, isValidVersion, parseVersion, versionIdentity } from '../../lambdas/core/version';
 
 /** Asserts that `ordered` is strictly ascending under compareVersions, pairwise, in both directions. */
 const expectStrictlyAscending = (ordered: readonly string[]) => {
@@ -194,5 +194,21 @@ describe('isNewerVersion', () => {
     expect(isNewerVersion('1.0.0', 'garbage')).toBe(true);
     expect(isNewerVersion('garbage', 'garbage')).toBe(false);
     expect(isNewerVersion('garbage', '1.0.0')).toBe(true);
+  });
+});
+
+describe('versionIdentity', () => {
+  it('one identity for a leading v and for build metadata (semver: no precedence)', () => {
+    expect(versionIdentity('v1.3.0')).toBe(versionIdentity('1.3.0'));
+    expect(versionIdentity('V1.3.0')).toBe('1.3.0');
+    expect(versionIdentity('1.3.1+5')).toBe(versionIdentity('1.3.1'));
+    expect(versionIdentity('v1.3.1-rc.1+sha.abc')).toBe('1.3.1-rc.1');
+  });
+
+  it('keeps distinct versions distinct, and an unparsable string as itself', () => {
+    expect(versionIdentity('1.3.0')).not.toBe(versionIdentity('1.3.1'));
+    expect(versionIdentity('1.3.0-rc.1')).not.toBe(versionIdentity('1.3.0'));
+    expect(versionIdentity('2026.03.001')).toBe('2026.03.001');
+    expect(versionIdentity('banana')).toBe('banana');
   });
 });

@@ -154,3 +154,36 @@ describe('idempotency', () => {
     expect(new Set(all).size).toBe(all.length);
   });
 });
+
+describe('version identity', () => {
+  it('v5.3.0 after 5.3.0 is version_exists, not a second build', async () => {
+    const first = await publishRelease(t.platform, { product: 'ing', version: '5.3.0', files: { 'fw.bin': image('5.3.0', 530) } });
+    expect(first.status).toBe('accepted');
+    const second = await publishRelease(t.platform, { product: 'ing', version: 'v5.3.0', files: { 'fw.bin': image('v5.3.0', 531) } });
+    expect(second).toMatchObject({ status: 'rejected', code: 'version_exists' });
+  });
+});
+
+describe('rejects images a bootloader would refuse (objects kept)', () => {
+  const cases: [string, () => Buffer, string][] = [
+    ['the first 300 B of a 32 KB image', () => image('7.0.0', 70, { size: 32 * 1024 }).subarray(0, 300), 'truncated_image'],
+    ['half an image', () => image('7.0.1', 71, { size: 32 * 1024 }).subarray(0, 16 * 1024), 'truncated_image'],
+    ['a header claiming 200 segments', () => image('7.0.2', 72, { segmentCount: 200 }), 'too_many_segments'],
+    [
+      '4 bytes changed after the hash was appended',
+      () => {
+        const b = image('7.0.3', 73);
+        for (const at of [4000, 4001, 4002, 4003]) b[at] ^= 0x5a;
+        return b;
+      },
+      'bad_image_hash',
+    ],
+    ['an 8 MB image', () => image('7.0.4', 74, { size: 8 * 1024 * 1024 }), 'image_too_large'],
+  ];
+  it.each(cases)('%s', async (_, bytes, code) => {
+    const version = `7.0.${cases.findIndex((c) => c[2] === code && c[1] === bytes)}`;
+    const result = await publishRelease(t.platform, { product: 'ing', version, files: { 'fw.bin': bytes() } });
+    expect(result).toMatchObject({ status: 'rejected', code });
+    expect(await ingestKeys(`ing/${version}/`)).toEqual(expect.arrayContaining([`ing/${version}/fw.bin`, `ing/${version}/manifest.json`]));
+  });
+});

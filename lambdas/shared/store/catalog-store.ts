@@ -8,11 +8,13 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Firmware, FirmwareState, Product } from '../../core/model';
+import { versionIdentity } from '../../core/version';
 import { decodeCursor, encodeCursor, isConditionalCheckFailed, queryAll, stripKeys, type Page } from './ddb';
 
 const PRODUCT_SK = '#PRODUCT';
 export const firmwareSk = (build: number): string => `FW#${String(build).padStart(10, '0')}`;
-const versionSk = (version: string): string => `VER#${version}`;
+/** Keyed by identity, so `v1.3.0` and `1.3.0+5` find the lock of `1.3.0` (one version, one build). */
+const versionSk = (version: string): string => `VER#${versionIdentity(version)}`;
 
 export interface VersionLock {
   readonly productId: string;

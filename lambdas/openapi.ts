@@ -107,7 +107,8 @@ const NativeCheckResponseDoc = z.object({
 const NativeStatusResponseDoc = z.object({
   ok: z.boolean().check(z.describe('true for `recorded` and `duplicate`')),
   result: z.enum(REPORT_RESULTS),
-  deployment_id: z.optional(str()),
+  deployment_id: z.optional(str().check(z.describe('The deployment whose offer of this build the device holds'))),
+  counted: z.optional(z.boolean().check(z.describe("Whether this report settled or advanced that offer; false: recorded in the device's history only"))),
 });
 
 /** lambdas/core/protocols/firefly.ts `fireflyManifest`. */

@@ -44,7 +44,7 @@ export function acknowledgeNagFindings(stack: OtaStack): void {
   }
   ack(ingest.uploadFunction, `AwsSolutions-IAM5[Resource::<${firmwareRef}.Arn>/*]`, 'Puts new immutable build objects into the firmware bucket.');
   const devicesRef = ref(stack.tables.devices);
-  for (const fn of [...Object.values(deviceApi.functions), adminApi.function, ingest.uploadFunction]) {
+  for (const fn of [...Object.values(deviceApi.functions), adminApi.function, ingest.uploadFunction, stack.rollouts.function]) {
     ack(fn, `AwsSolutions-IAM5[Resource::<${devicesRef}.Arn>/index/*]`, 'Queries of the devices table GSIs: byProduct (operator lists), byGlobalId (IoTaaP ids) (table.grant*Data).');
   }
 

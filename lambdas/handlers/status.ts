@@ -30,7 +30,7 @@ const routes: ProtocolRoutes = {
       const req = validate(StatusRequestSchema, parseJsonBody(event));
       const deviceId = normalizeDeviceId(req.device_id);
       logger.appendKeys({ productId: req.product, deviceId, build: req.build_number });
-      const { result, deploymentId } = await statuses.report(req.product, {
+      const { result, deploymentId, counted } = await statuses.report(req.product, {
         deviceId,
         build: req.build_number,
         status: req.status,
@@ -38,8 +38,14 @@ const routes: ProtocolRoutes = {
         message: req.message,
         credential: presentedSecret(event.headers ?? {}, req.token),
       });
-      logger.info('status report', { status: req.status, result, deploymentId });
-      return json(200, { ok: result === 'recorded' || result === 'duplicate', result, ...(deploymentId ? { deployment_id: deploymentId } : {}) });
+      logger.info('status report', { status: req.status, result, deploymentId, counted });
+      return json(200, {
+        ok: result === 'recorded' || result === 'duplicate',
+        result,
+        ...(deploymentId ? { deployment_id: deploymentId } : {}),
+        // Whether this report settled (or advanced) the device's open offer on its deployment: false = history only.
+        ...(counted !== undefined ? { counted } : {}),
+      });
     },
   },
   ...botaHeartbeatRoutes({ checks, config, devices, signer, logger, statuses }),

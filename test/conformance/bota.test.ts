@@ -309,9 +309,11 @@ describe('HTTP OTA — heartbeat', () => {
     const dev = (await getDevice('bota', 'pin-fail')).body;
     expect(dev.failed_builds).toContain(build('bota', 'v1.0.1'));
     expect(dev.last_status).toMatchObject({ status: 'failed', message: 'CRC32 mismatch after 10 retries' });
-    // Never again: not on later heartbeats, and not when the operator assigns it anew.
+    // Never again: not on later heartbeats, and an operator assigning it anew is refused (409) unless they say retry.
     expect((await heartbeat('pin-fail', { product: 'bota', firmware_version: 'v1.0.0' })).body.ota).toBeNull();
-    expect((await assign('bota', 'pin-fail', { build: build('bota', 'v1.0.1') })).status).toBe(201);
+    const again = await assign('bota', 'pin-fail', { build: build('bota', 'v1.0.1') });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('build_failed_before');
     expect((await heartbeat('pin-fail', { product: 'bota', firmware_version: 'v1.0.0' })).body.ota).toBeNull();
     // Another build can still be delivered to it.
     const other = (await assign('bota', 'pin-fail', { build: build('bota', 'v1.1.0'), replace: true })).body;

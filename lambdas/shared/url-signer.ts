@@ -5,6 +5,7 @@
  */
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DEVICE_URL_PARAM } from '../core/download';
 import { fitsRequestLine, requestLineBytes } from '../core/download-url';
 import { numberEnv, requireEnv } from './config';
 import { ENV } from './env';
@@ -29,26 +30,35 @@ export interface UrlSignerOptions {
  */
 export const EXPIRY_GRID_SECONDS = 60;
 
+/** Signed URLs a container remembers (per object and device, for the current expiry minute). */
+const SIGNED_URL_CACHE_ENTRIES = 5000;
+
+/** Device ids are query-safe as they are (DEVICE_ID_PATTERN: letters, digits, `:._-`). */
+const DEVICE_ID_QUERY_SAFE = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,63}$/;
+
 export function createUrlSigner(opts: UrlSignerOptions): UrlSigner {
   const base = opts.cdnBaseUrl.replace(/\/+$/, '');
   const cache = new Map<string, { expires: number; url: string }>();
+  const signUrl = async (url: string, expires: number) =>
+    getSignedUrl({ url, keyPairId: opts.keyPairId, privateKey: await opts.privateKey(), dateLessThan: new Date(expires * 1000).toISOString() });
   return {
-    async sign(objectKey, nowMs = Date.now()) {
+    async sign(objectKey, nowMs = Date.now(), deviceId) {
       // Whole seconds (CloudFront compares epoch seconds), rounded up to the grid.
       const expires = Math.ceil((Math.floor(nowMs / 1000) + opts.ttlSeconds) / EXPIRY_GRID_SECONDS) * EXPIRY_GRID_SECONDS;
-      const hit = cache.get(objectKey);
+      const device = deviceId && DEVICE_ID_QUERY_SAFE.test(deviceId) ? deviceId : undefined;
+      const cacheKey = `${objectKey}\n${device ?? ''}`;
+      const hit = cache.get(cacheKey);
       if (hit && hit.expires === expires) return hit.url;
       const url = `${base}/${objectKey.split('/').map(encodeURIComponent).join('/')}`;
-      const signed = getSignedUrl({
-        url,
-        keyPairId: opts.keyPairId,
-        privateKey: await opts.privateKey(),
-        dateLessThan: new Date(expires * 1000).toISOString(),
-      });
+      // The device's id is part of the signed resource (it cannot be changed without breaking the
+      // signature) and reaches the CDN's logs: the download becomes evidence about that device's offer.
+      let signed = device ? await signUrl(`${url}?${DEVICE_URL_PARAM}=${device}`, expires) : undefined;
+      // A URL that would not fit ESP-IDF's request line with the id goes without it (the download is then unattributed).
+      if (!signed || !fitsRequestLine(signed)) signed = await signUrl(url, expires);
       // Guard the ESP-IDF request-line budget; an over-long URL would fail on the device.
       if (!fitsRequestLine(signed)) throw new Error(`Signed URL request line is ${requestLineBytes(signed)} bytes (> 512): ${objectKey}`);
-      if (cache.size > 1000) cache.clear(); // bounded: a container serves few objects
-      cache.set(objectKey, { expires, url: signed });
+      if (cache.size >= SIGNED_URL_CACHE_ENTRIES) cache.delete(cache.keys().next().value!); // oldest first
+      cache.set(cacheKey, { expires, url: signed });
       return signed;
     },
   };

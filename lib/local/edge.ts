@@ -8,6 +8,7 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { DEVICE_URL_PARAM, parseFirmwareObjectKey, type ServedDownload } from '../../lambdas/core/download';
 
 export interface EdgeOptions {
   readonly s3: S3Client;
@@ -19,6 +20,11 @@ export interface EdgeOptions {
   /** Host name put into URLs (defaults to the bind host, or 127.0.0.1 for a wildcard bind). */
   readonly publicHost?: string;
   readonly now?: () => number;
+  /**
+   * Told of every GET it served once the response ended (whole or aborted) — the local twin of
+   * CloudFront's standard logs. Its failures never affect serving.
+   */
+  readonly onDownload?: (d: ServedDownload) => void | Promise<void>;
 }
 
 export interface Edge {
@@ -106,6 +112,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     }
     const check = verifySignedRequest(req.url ?? '/', { baseUrl, keyPairId: opts.keyPairId, publicKey, nowSeconds: Math.floor(now() / 1000) });
     if (!check.ok) return deny(res, check.reason);
+    if (req.method === 'GET') recordWhenDone(req, res, check.objectKey);
 
     // The common case (a whole-object GET) is one request to the local S3; ranges and HEAD need the size first.
     if (req.method === 'GET' && !req.headers.range) return streamWhole(res, check.objectKey);
@@ -152,6 +159,33 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     body.on('error', () => res.destroy());
     body.pipe(res);
   };
+
+  /** Reports the GET once its response ended: how many body bytes went out and whether all of them did. */
+  function recordWhenDone(req: IncomingMessage, res: ServerResponse, objectKey: string): void {
+    const file = parseFirmwareObjectKey(objectKey);
+    if (!opts.onDownload || !file) return;
+    const deviceId = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get(DEVICE_URL_PARAM) ?? undefined;
+    let finished = false;
+    res.once('finish', () => (finished = true));
+    res.once('close', () => {
+      if (res.statusCode !== 200 && res.statusCode !== 206) return;
+      // An aborted response delivered an unknown part of its body: only a finished one counts its bytes.
+      const bytes = finished ? Number(res.getHeader('content-length') ?? 0) : 0;
+      const range = /^bytes (\d+)-(\d+)\//.exec(String(res.getHeader('content-range') ?? ''));
+      const download: ServedDownload = {
+        ...file,
+        ...(deviceId ? { deviceId } : {}),
+        at: new Date(now()).toISOString(),
+        status: res.statusCode,
+        bytes,
+        ...(range && finished ? { rangeEnd: Number(range[2]) } : {}),
+        complete: finished && res.statusCode === 200,
+      };
+      Promise.resolve()
+        .then(() => opts.onDownload!(download))
+        .catch((e) => process.stderr.write(`edge: download record failed: ${(e as Error).message}\n`));
+    });
+  }
 
   async function streamWhole(res: ServerResponse, key: string): Promise<void> {
     let obj;

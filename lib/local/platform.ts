@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FunctionName } from '../../lambdas/routes';
 import { createS3Client } from '../../lambdas/shared/s3';
 import { ENV } from '../../lambdas/shared/env';
+import type { DownloadSink } from '../../lambdas/core/download';
 import { startEdge } from './edge';
 import { startGateway, type HttpFunction } from './gateway';
 import type { SweepSummary } from '../../lambdas/shared/rollout-service';
@@ -74,7 +75,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
   const s3 = createS3Client(peers.s3Endpoint, s3Credentials);
   const stops: (() => Promise<void>)[] = [() => peers.stop()];
   try {
+    // Completed downloads go to the outcome model as CloudFront's logs do in the cloud (the sink
+    // needs the tables' configuration, so it is created once the environment is set below).
+    let downloads: DownloadSink | undefined;
     const edge = await startEdge({
+      onDownload: (d) => downloads?.recordDownloads([d]),
       s3,
       bucket: LOCAL_BUCKETS.firmware,
       keyPairId: keys.keyPairId,
@@ -104,6 +109,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
       [ENV.S3_SECRET_ACCESS_KEY]: s3Credentials.secretAccessKey,
     });
     const functions = opts.functions ?? (await loadHandlers());
+    downloads = (await import('../../lambdas/shared/download-service')).downloadService();
     const upload = opts.upload ?? ((await import('../../lambdas/handlers/upload')).handler as UploadFunction);
 
     const gateway = await startGateway({

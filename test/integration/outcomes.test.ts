@@ -129,6 +129,43 @@ describe('reports count only for an open offer, once', () => {
   });
 });
 
+describe('downloads as evidence (the local edge)', () => {
+  it('expect a device that downloaded the whole image and came back on its old version to count as an inferred failure, never re-offered', async () => {
+    const dep = await deploy('oc', { build: builds['oc@1.2.0'], percentage: 100, channel: 'dl' });
+    const id = 'OC-DL-1';
+    const offer = await check(id, '1.1.0', { channel: 'dl' });
+    expect(offer.body.status).toBe('update_available');
+    expect(new URL(offer.body.url).searchParams.get('d')).toBe(id); // the signed URL names its device
+    // Back on the old version before downloading proves nothing.
+    expect((await check(id, '1.1.0')).body.status).toBe('update_available');
+    expect((await getDeployment('oc', dep.deployment_id)).counts.failed).toBe(0);
+    const res = await fetch(offer.body.url);
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 200)); // the edge records after the response closed
+    let d = await getDeployment('oc', dep.deployment_id);
+    expect(d.counts.downloaded).toBe(1);
+    expect((await getDevice('oc', id)).last_offer.downloaded_at).not.toBeNull();
+    const after = await check(id, '1.1.0');
+    expect(after.body.status).toBe('no_update');
+    d = await getDeployment('oc', dep.deployment_id);
+    expect(d.counts).toMatchObject({ failed: 1, inferred: { failed: 1 }, explicit: { failed: 0 } });
+    const device = await getDevice('oc', id);
+    expect(device.failed_builds).toContain(builds['oc@1.2.0']);
+    expect(device.last_offer).toMatchObject({ outcome: 'failed', inferred: true, reason: 'returned_on_old_version' });
+    expect((await t.api.post(`/admin/v1/products/oc/deployments/${dep.deployment_id}/cancel`, {})).status).toBe(200);
+  });
+
+  it('expect a device whose URL was tampered with to get 403 and no download recorded', async () => {
+    const dep = await deploy('oc', { build: builds['oc@1.2.0'], percentage: 100, channel: 'dl2' });
+    const offer = await check('OC-DL-2', '1.1.0', { channel: 'dl2' });
+    const forged = offer.body.url.replace('d=OC-DL-2', 'd=OC-DL-X');
+    expect((await fetch(forged)).status).toBe(403);
+    expect((await getDeployment('oc', dep.deployment_id)).counts.downloaded).toBe(0);
+    expect((await t.api.post(`/admin/v1/products/oc/deployments/${dep.deployment_id}/cancel`, {})).status).toBe(200);
+  });
+});
+
 describe('operator intent wins', () => {
   it('expect the channel an operator set to win over the one a device sends', async () => {
     const beta = await deploy('oc', { build: builds['oc@1.2.0'], percentage: 100, channel: 'beta' });

@@ -1,5 +1,5 @@
 /**
- * The OpenAPI 3.1 document (lambdas/openapi.ts): structurally valid, complete against the route
+ * The OpenAPI 3.1 document (lambdas/contract/openapi.ts): structurally valid, complete against the route
  * table (a new route without a registry entry fails here), every $ref resolving; served by the
  * local platform at GET /openapi.json; and true: real responses of the local platform conform to
  * the schemas, statuses and headers it documents (a tiny JSON Schema checker, no dependency).
@@ -7,7 +7,10 @@
 import * as z from 'zod/mini';
 import { version as packageVersion } from '../package.json';
 import { CheckRequestSchema } from '../lambdas/core/native-api';
-import { buildOpenApiDocument, OPERATIONS, undocumentedRoutes, type JsonObject, type OpenApiDocument } from '../lambdas/openapi';
+import { OPERATIONS } from '../lambdas/contract';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildOpenApiDocument, openApiJson, type JsonObject, type OpenApiDocument } from '../lambdas/contract/openapi';
 import { routeKey, ROUTES, type Route } from '../lambdas/routes';
 import { buildEspImage } from './fixtures/esp-image';
 import type { HttpReply } from './support/http-client';
@@ -16,8 +19,8 @@ import { publishRelease } from './support/release';
 
 const doc = buildOpenApiDocument();
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
-/** Routes with a registry entry (a route without one fails the registry test alone, not every check below). */
-const documentedRoutes = ROUTES.filter((r) => OPERATIONS[routeKey(r)] !== undefined);
+/** Every route is an operation of the contract, so every route is documented. */
+const documentedRoutes = ROUTES;
 const operationOf = (r: Pick<Route, 'method' | 'path'>) => doc.paths[r.path]?.[r.method.toLowerCase()] as JsonObject | undefined;
 
 /** Resolves a local JSON pointer (`#/components/schemas/X`) in the document; undefined when it does not. */
@@ -56,29 +59,27 @@ describe('OpenAPI document', () => {
     for (const path of Object.keys(doc.paths)) expect(path.startsWith('/')).toBe(true);
   });
 
-  it('has a registry entry for every route of the route table', () => {
-    expect(undocumentedRoutes().map(routeKey)).toEqual([]);
-    for (const route of ROUTES) {
-      const op = operationOf(route);
-      expect({ route: routeKey(route), documented: op !== undefined && op['x-undocumented'] === undefined }).toEqual({ route: routeKey(route), documented: true });
-      expect(op!.summary).toBe(route.summary);
-      expect(op!['x-ota-function']).toBe(route.fn);
+  it('documents every operation of the contract, under its own summary and function', () => {
+    expect(ROUTES).toHaveLength(OPERATIONS.length);
+    for (const op of OPERATIONS) {
+      const documented = operationOf(op);
+      expect({ route: routeKey(op), documented: documented !== undefined }).toEqual({ route: routeKey(op), documented: true });
+      expect(documented!.operationId).toBe(op.id);
+      expect(documented!.summary).toBe(op.summary);
+      expect(documented!['x-ota-function']).toBe(op.fn);
     }
   });
 
-  it('documents exactly the routes of the route table (no stale registry entry, no extra operation)', () => {
+  it('documents exactly the routes of the route table (no extra operation)', () => {
     const keys = new Set(ROUTES.map(routeKey));
-    expect(Object.keys(OPERATIONS).filter((k) => !keys.has(k))).toEqual([]);
+    expect(keys.size).toBe(ROUTES.length);
     const inDoc = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).filter((m) => HTTP_METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${path}`));
     expect(inDoc.sort()).toEqual([...keys].sort());
   });
 
-  it('still emits (and reports) a route added to the table without a registry entry', () => {
-    const extra: Route = { method: 'GET', path: '/api/v1/new/{thingId}', fn: 'check', auth: 'none', summary: 'A future route' };
-    expect(undocumentedRoutes([...ROUTES, extra])).toEqual([...undocumentedRoutes(), extra]);
-    const op = buildOpenApiDocument([...ROUTES, extra]).paths['/api/v1/new/{thingId}'].get;
-    expect(op['x-undocumented']).toBe(true);
-    expect(op.parameters).toEqual([{ name: 'thingId', in: 'path', required: true, schema: { type: 'string' } }]);
+  it('documents a subset of the contract when asked (the local gateway serves its own routes)', () => {
+    const some = OPERATIONS.filter((o) => o.tag === 'native');
+    expect(Object.keys(buildOpenApiDocument(some).paths).sort()).toEqual(some.map((o) => o.path).sort());
   });
 
   it('declares every {param} of a route as a required path parameter, and no other', () => {
@@ -438,5 +439,12 @@ describe('GET /openapi.json and the documented behaviour, on the local platform'
 
     expectDocumented('DELETE /admin/v1/products/{productId}/devices/{deviceId}/assignment', await t.api.call('DELETE', `/admin/v1/products/oa/devices/${device}/assignment`));
     expectDocumented('DELETE /admin/v1/products/{productId}/devices/{deviceId}/assignment', await t.api.call('DELETE', `/admin/v1/products/oa/devices/${device}/assignment`));
+  });
+});
+
+describe('docs/openapi.json', () => {
+  it('is the document the contract generates (run `npm run openapi` after changing an operation)', () => {
+    const committed = readFileSync(join(__dirname, '..', 'docs', 'openapi.json'), 'utf8');
+    expect(committed === openApiJson()).toBe(true);
   });
 });

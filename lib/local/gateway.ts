@@ -14,7 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { matchRoute, pathExists, routeKey, type FunctionName, type Route } from '../../lambdas/routes';
-import { buildOpenApiDocument } from '../../lambdas/openapi';
+import { OPERATIONS } from '../../lambdas/contract';
+import { buildOpenApiDocument } from '../../lambdas/contract/openapi';
 import { splitIdAndToken } from '../../lambdas/core/security';
 import { retryAfterSeconds } from '../../lambdas/shared/http';
 import { API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, functionTimeoutSeconds } from '../../lambdas/shared/timeouts';
@@ -240,7 +241,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const trusted = opts.isTrustedClient ?? isLoopback;
   const log = opts.log ?? (() => undefined);
-  // The OpenAPI document of this gateway's routes, built on first request (lambdas/openapi.ts).
+  // The OpenAPI document of this gateway's routes, built on first request (lambdas/contract/openapi.ts).
   let openApiJson: string | undefined;
   // Filled once the port is known: the Host values (and Origin hosts) that name this platform.
   const ownHosts = new Set<string>();
@@ -264,7 +265,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (path === '/openapi.json' && req.method === 'GET') {
-      openApiJson ??= JSON.stringify(buildOpenApiDocument(opts.routes));
+      openApiJson ??= JSON.stringify(buildOpenApiDocument(opts.routes ? OPERATIONS.filter((o) => opts.routes!.some((r) => routeKey(r) === routeKey(o))) : OPERATIONS));
       return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: openApiJson });
     }
     if (path === '/local/s3-credentials' && req.method === 'GET' && opts.localS3Credentials) {

@@ -10,3 +10,14 @@ export const domainError = (fn: () => unknown): DomainError => {
   }
   throw new Error('expected a DomainError, nothing was thrown');
 };
+
+/** The DomainError `promise` rejects with; fails the test when it resolves or rejects with something else. */
+export async function domainRejection(promise: Promise<unknown>): Promise<DomainError> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof DomainError) return e;
+    throw e;
+  }
+  throw new Error('expected a DomainError, the promise resolved');
+}

@@ -2,7 +2,8 @@
  * The first ten minutes: the recipe `npm start` prints works as printed, on the ports the
  * platform actually bound; a port that is already taken is one line naming the variable to set.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { build } from 'esbuild';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -14,7 +15,30 @@ import { recipeCommands } from '../../../lib/local/recipe';
 jest.setTimeout(120_000);
 const root = join(__dirname, '..', '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'ota-ports-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+/**
+ * `npm start` and otactl built from this checkout's sources for this test alone: bin/bundle.mjs
+ * caches under node_modules/.cache, which checkouts sharing one node_modules would share.
+ */
+const localBundle = join(root, 'node_modules', '.cache', 'ota-test', `local-${process.pid}.cjs`);
+const otactlBundle = join(tmp, 'otactl.cjs');
+beforeAll(async () => {
+  await build({
+    entryPoints: [join(root, 'bin', 'local.ts')],
+    outfile: localBundle,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    external: ['dynalite', 's3rver'],
+    absWorkingDir: root,
+    logLevel: 'warning',
+  });
+  execFileSync(process.execPath, [join(root, 'bin', 'build-cli.mjs'), '--outfile', otactlBundle], { cwd: root, stdio: 'pipe' });
+});
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(localBundle, { force: true });
+});
 
 /** Without the OTA_ and AWS_ settings of the test process. */
 const baseEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTA_') && !k.startsWith('AWS_')));
@@ -39,7 +63,7 @@ function sh(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ cod
 }
 
 function startLocal(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; ready: Promise<void>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(root, 'bin', 'run.mjs'), 'local'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [localBundle], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -125,10 +149,9 @@ describe('the printed recipe', () => {
           env = { ...env, ...Object.fromEntries(c.slice('export '.length).split(' ').map((kv) => kv.split('=') as [string, string])) };
           continue;
         }
-        // The first otactl line runs verbatim (`npx otactl` in the clone); the rest run in a scratch
-        // folder (sample-image writes ./build there) with npx's target spelled out.
-        const verbatim = c.startsWith('npx otactl product put') || c.startsWith('curl ');
-        const r = verbatim ? await sh(c, root, env) : await sh(c.replace(/^npx otactl /, `"${process.execPath}" "${join(root, 'bin', 'otactl.mjs')}" `), cwd, env);
+        // In a scratch folder (sample-image writes ./build there); `npx otactl` (the clone's bin,
+        // bin/otactl.mjs) is spelled out as this checkout's otactl build.
+        const r = await sh(c.replace(/^npx otactl /, `"${process.execPath}" "${otactlBundle}" `), cwd, env);
         expect({ c, code: r.code, stderr: r.stderr.replace(/^npm warn.*\n/gm, '') }).toEqual({ c, code: 0, stderr: expect.not.stringMatching(/error/i) });
         if (c.includes(' publish ')) expect(r.stdout).toBe('1\n');
         if (c.startsWith('curl ')) expect(JSON.parse(r.stdout)).toMatchObject({ status: 'update_available', build_number: 1, version: '1.0.0' });

@@ -3,7 +3,8 @@
  * (bind with OTA_HOST=0.0.0.0 and set OTA_PUBLIC_HOST to this machine's LAN address).
  */
 import { join } from 'node:path';
-import { startPlatform } from '../lib/local/platform';
+import { PortInUseError, startPlatform } from '../lib/local/platform';
+import { recipeText } from '../lib/local/recipe';
 
 async function main() {
   const p = await startPlatform();
@@ -22,11 +23,8 @@ async function main() {
       `  DynamoDB      ${p.dynamodbEndpoint}   tables ${Object.values(p.tableNames).join(', ')}`,
       `  Data          ${p.dataDir ?? '(in memory)'}`,
       '',
-      'Publish a first firmware (otactl talks to this platform by default):',
-      `  npx otactl product put ${product} --chip esp32 --firmware-type "Demo Board"`,
-      `  npx otactl publish ./build --product ${product} --version ${version} --release   # writes manifest.json, uploads (manifest last), prints the build number`,
-      `  npx otactl deploy create --product ${product} --build 1 --percentage 100`,
-      `  curl ${p.apiUrl}/api/v1/ota/check/ -H 'content-type: application/json' -d '{"product":"${product}","device_id":"24:6F:28:00:00:01","version":"0.9.0"}'`,
+      'Publish a first firmware (otactl talks to this platform by default; in another terminal, in this folder):',
+      ...recipeText(p, product, version),
       '',
       `  (any S3 client works too: ${p.s3Endpoint}, path style, key ${p.s3Credentials.accessKeyId}, ${s3Secret}; upload the .bin files, then manifest.json)`,
       '  To watch a whole rollout instead: npm run demo',
@@ -50,6 +48,11 @@ async function main() {
 }
 
 main().catch((e) => {
+  // A taken port is an everyday situation, not a crash: one line naming the variable to set.
+  if (e instanceof PortInUseError) {
+    process.stderr.write(`npm start: ${e.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`failed to start: ${(e as Error).stack ?? e}\n`);
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 /** What every command function gets injected: the API client, where output goes, `--json`. */
 import type { ApiClient } from './api';
-import { CliError } from './errors';
+import { UsageError } from './errors';
 import { printJson, type Output } from './output';
 
 export interface Ctx {
@@ -20,12 +20,12 @@ export function emit<T>(ctx: Ctx, data: T, human: (d: T) => string): T {
   return data;
 }
 
-/** Parsers for flag values (commander hands over strings). */
+/** Parsers for flag values (commander hands over strings); a bad value is a usage error (exit 2). */
 export function parseIntArg(name: string, min = Number.MIN_SAFE_INTEGER): (v: string) => number {
   return (v) => {
-    if (!/^-?\d+$/.test(v.trim())) throw new CliError(`${name} must be an integer, got "${v}"`);
+    if (!/^-?\d+$/.test(v.trim())) throw new UsageError(`${name} must be an integer, got "${v}"`);
     const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min) throw new CliError(`${name} must be an integer ≥ ${min}, got "${v}"`);
+    if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got "${v}"`);
     return n;
   };
 }
@@ -33,7 +33,7 @@ export function parseIntArg(name: string, min = Number.MIN_SAFE_INTEGER): (v: st
 export function parseNumberArg(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new CliError(`${name} must be a number, got "${v}"`);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${name} must be a number, got "${v}"`);
     return n;
   };
 }
@@ -43,7 +43,7 @@ export function parseBoolArg(name: string): (v: string) => boolean {
     const s = v.trim().toLowerCase();
     if (['true', '1', 'yes', 'on'].includes(s)) return true;
     if (['false', '0', 'no', 'off'].includes(s)) return false;
-    throw new CliError(`${name} must be true or false, got "${v}"`);
+    throw new UsageError(`${name} must be true or false, got "${v}"`);
   };
 }
 
@@ -57,6 +57,6 @@ export const parseList = (v: string): string[] =>
 /** Repeatable `--tag k=v`: accumulates into a record. */
 export function collectKeyValue(v: string, prev: Record<string, string> = {}): Record<string, string> {
   const i = v.indexOf('=');
-  if (i <= 0) throw new CliError(`--tag expects key=value, got "${v}"`);
+  if (i <= 0) throw new UsageError(`--tag expects key=value, got "${v}"`);
   return { ...prev, [v.slice(0, i)]: v.slice(i + 1) };
 }

@@ -4,13 +4,23 @@
  * `run()` turns the outcome into an exit code and never lets a stack trace reach the operator.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { apiClientFor } from './api';
 import { resolveConnection, type ConnectionOptions, type ResolvedConnection } from './config';
 import { collectKeyValue, parseBoolArg, parseIntArg, parseList, parseNumberArg, type Ctx } from './context';
-import { ApiError, CliError, isApiError } from './errors';
+import { ApiError, CliError, EXIT, isApiError, UsageError } from './errors';
+import { SHELLS, completionScript, type Shell } from './completion';
+import { CHIPS } from '../../lambdas/core/model';
+import { EXIT_TIMEOUT } from './publish';
+import { contextAdd, contextCurrent, contextList, contextRemove, contextUse } from './commands/contexts';
+import { sampleImageCommand } from './commands/sample-image';
+import pkg from '../../package.json';
 import { printJson, println, processOutput, type Output } from './output';
 import { ingestS3Client, publish } from './publish';
+
+/** The package version (`otactl --version`); bundled into the standalone build. */
+export const VERSION: string = pkg.version;
+export const SECURITY_MODES = ['open', 'product_key', 'device_token'] as const;
 import type { RequestSigner } from './signer';
 import { productGet, productPut, productRetirePreviousKey, productRotateKey } from './commands/products';
 import { firmwareGet, firmwareList, firmwareRelease, firmwareRevoke } from './commands/firmware';
@@ -40,17 +50,23 @@ interface Globals extends ConnectionOptions {
 }
 
 const HELP_FOOTER = `
-Connection (flags, then environment, then --stack-outputs, then the local platform):
-  --endpoint / OTA_ENDPOINT            operator API (default http://127.0.0.1:3000, unsigned)
+Connection (flags, then environment, then --stack-outputs, then the named context, then the local platform):
+  --endpoint, --api-url / OTA_API_URL, OTA_ENDPOINT   operator API (local: http://127.0.0.1:$OTA_PORT, default 3000; unsigned)
   --device-endpoint / OTA_DEVICE_ENDPOINT  device API for simulate (default: the operator endpoint)
   --bucket / OTA_INGEST_BUCKET         ingest bucket for publish (local: ota-ingest)
-  --s3-endpoint / OTA_S3_ENDPOINT      S3-compatible endpoint (local: http://127.0.0.1:4569)
+  --s3-endpoint / OTA_S3_ENDPOINT      S3-compatible endpoint (local: http://127.0.0.1:$OTA_S3_PORT, default 4569)
   --stack-outputs / OTA_STACK_OUTPUTS  cdk-outputs.json (AdminApiUrl, DeviceApiUrl, IngestBucketName)
+  --context / OTA_CONTEXT              a named context (otactl context add|use|list|remove|current)
   --region / AWS_REGION                signing region when the endpoint host does not name one
 A non-loopback endpoint is signed with SigV4 (execute-api) using the standard AWS credential chain.
 
-Exit codes: 0 ok; 1 API error, rejected upload or bad usage; 2 publish timed out, or
-deploy status --watch stopped on a paused/cancelled deployment; 130 interrupted.
+Exit codes: 0 ok; 1 API error, unreachable endpoint, rejected upload or unreadable file;
+2 usage error (unknown command or option, missing or invalid value: nothing was sent);
+3 not finished (publish got no verdict within --timeout, deploy status --watch stopped on a
+paused/cancelled deployment); 130 interrupted.
+
+  otactl --version                     the version
+  otactl completion bash|zsh           shell completion: source <(otactl completion bash)
 `;
 
 export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => void = () => {}): Command {
@@ -62,7 +78,9 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
     .exitOverride()
     .configureOutput({ writeOut: (s) => out.stdout.write(s), writeErr: (s) => out.stderr.write(s) })
     .showHelpAfterError('(add --help for usage)')
-    .option('--endpoint <url>', 'operator API base URL (env OTA_ENDPOINT)')
+    .option('--endpoint <url>', 'operator API base URL (env OTA_API_URL or OTA_ENDPOINT)')
+    .option('--api-url <url>', 'same as --endpoint')
+    .option('--context <name>', 'use this named context instead of the current one (env OTA_CONTEXT)')
     .option('--device-endpoint <url>', 'device API base URL (env OTA_DEVICE_ENDPOINT)')
     .option('--region <region>', 'AWS region for signing and S3 (env AWS_REGION)')
     .option('--bucket <name>', 'ingest bucket (env OTA_INGEST_BUCKET)')
@@ -140,7 +158,8 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
               writeManifest: o.writeManifest,
             },
           );
-          return r.exitCode;
+          // publish.ts reports a missing verdict as EXIT_TIMEOUT; the CLI's code for "not finished" is EXIT.UNFINISHED.
+          return r.exitCode === EXIT_TIMEOUT ? EXIT.UNFINISHED : r.exitCode;
         } finally {
           if (!deps.s3) s3.destroy();
         }
@@ -154,9 +173,13 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
     .description('Create or replace a product (PUT replaces every setting; --merge keeps the ones not given)')
     .argument('<product>', 'product id ([a-z0-9][a-z0-9_-]{0,31})')
     .option('--name <name>')
-    .option('--chip <chip>', 'esp32, esp32s2, esp32s3, esp32c3, …')
+    .addOption(new Option('--chip <chip>', 'the chip its images are built for (required unless --merge or --file gives it)').choices([...CHIPS]))
     .option('--firmware-type <type>')
-    .option('--security-mode <mode>', 'open | product_key | device_token')
+    .addOption(
+      new Option('--security-mode <mode>', 'what a device must send: nothing, the product key, or its own token (required unless --merge or --file gives it)').choices([
+        ...SECURITY_MODES,
+      ]),
+    )
     .option('--auto-register <bool>', 'devices register on first check-in', parseBoolArg('--auto-register'))
     .option('--poll-interval <seconds>', 'poll interval handed to devices', parseIntArg('--poll-interval', 1))
     .option('--device-quota <n>', 'maximum registered devices', parseIntArg('--device-quota', 1))
@@ -370,7 +393,111 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
       }),
     );
 
+  // sample-image ------------------------------------------------------------------------------
+  program
+    .command('sample-image')
+    .description('Write a small valid ESP-IDF app image (for a first publish without a toolchain)')
+    .requiredOption('--version <version>', 'the version in its app descriptor (what publish --version must say)')
+    .addOption(new Option('--chip <chip>', 'target chip').choices([...CHIPS]).default('esp32'))
+    .requiredOption('-o, --output <file>', 'where to write it, e.g. build/app.bin')
+    .option('--project-name <name>', 'project name in the app descriptor', 'otactl-sample')
+    .option('--size <bytes>', 'image size', parseIntArg('--size', 1024), 64 * 1024)
+    .option('--seed <n>', 'body seed: another seed, other bytes for the same version', parseIntArg('--seed', 0))
+    .action(
+      action(async (cmd) => {
+        const o = cmd.opts();
+        await sampleImageCommand(
+          { out, json: Boolean(globals(cmd).json) },
+          { version: o.version, chip: o.chip, output: o.output, projectName: o.projectName, size: o.size, ...(o.seed !== undefined ? { seed: o.seed } : {}) },
+        );
+      }),
+    );
+
+  // context -----------------------------------------------------------------------------------
+  const ctxCmd = program.command('context').description('Named platforms to talk to (stored in $XDG_CONFIG_HOME/otactl or ~/.config/otactl)');
+  const ctxDeps = (cmd: Command) => ({ out, env, json: Boolean(globals(cmd).json) });
+  ctxCmd
+    .command('add')
+    .argument('<name>', 'context name')
+    .description('Save a context (the first one becomes current; --use makes this one current)')
+    // --api-url, --device-endpoint, --region, --bucket and --s3-endpoint are the global flags
+    // (commander hands a flag to the program when both define it), read here with optsWithGlobals.
+    .option('--use', 'make it the current context')
+    .addHelpText(
+      'after',
+      `
+Settings (the global flags):
+  --api-url <url>          operator API base URL (stack output AdminApiUrl), required
+  --device-endpoint <url>  device API base URL (stack output DeviceApiUrl)
+  --region <region>        AWS region for signing and S3
+  --bucket <name>          ingest bucket (stack output IngestBucketName)
+  --s3-endpoint <url>      S3-compatible endpoint
+
+  otactl context add prod --api-url https://abc123.execute-api.eu-west-1.amazonaws.com --bucket ota-ingest-123 --use
+`,
+    )
+    .action(
+      action(async (cmd, name: string) => {
+        const o = cmd.optsWithGlobals();
+        const apiUrl = o.apiUrl ?? o.endpoint;
+        if (!apiUrl) throw new UsageError('context add needs --api-url <url>');
+        contextAdd(ctxDeps(cmd), name, { apiUrl, deviceApiUrl: o.deviceEndpoint, region: o.region, bucket: o.bucket, s3Endpoint: o.s3Endpoint, use: o.use });
+      }),
+    );
+  ctxCmd
+    .command('use')
+    .argument('<name>')
+    .description('Make a context the current one')
+    .action(action(async (cmd, name: string) => contextUse(ctxDeps(cmd), name)));
+  ctxCmd
+    .command('list')
+    .description('List contexts (* = current)')
+    .action(action(async (cmd) => contextList(ctxDeps(cmd))));
+  ctxCmd
+    .command('remove')
+    .argument('<name>')
+    .description('Delete a context')
+    .action(action(async (cmd, name: string) => contextRemove(ctxDeps(cmd), name)));
+  ctxCmd
+    .command('current')
+    .description('Show where commands go now (flags, environment, context, local default)')
+    .action(action(async (cmd) => contextCurrent(ctxDeps(cmd), connection(cmd))));
+
+  // completion --------------------------------------------------------------------------------
+  program
+    .command('completion')
+    .description('Print a shell completion script: source <(otactl completion bash)')
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices([...SHELLS]))
+    .action(
+      action(async (_cmd, shell: Shell) => {
+        out.stdout.write(completionScript(shell, program, ['--version']));
+      }),
+    );
+
   return program;
+}
+
+/**
+ * Allowed values of the request fields that are enums, for API validation errors: the API names
+ * the field (`security_mode: Invalid input`, `details.fields`), the CLI says what it may be.
+ */
+export const ENUM_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  security_mode: SECURITY_MODES,
+  chip: CHIPS,
+  state: ['DRAFT', 'RELEASED', 'REVOKED'],
+};
+
+/** `  security_mode must be one of: open, product_key, device_token` for each enum field the error names. */
+export function allowedValuesHints(e: ApiError): string[] {
+  const b = e.body as { error?: { details?: { fields?: unknown } } } | undefined;
+  const named = Array.isArray(b?.error?.details?.fields) ? (b!.error!.details!.fields as unknown[]).map(String) : [];
+  const fromMessage = [...e.message.matchAll(/(?:^|; )([a-z_.0-9]+): /g)].map((m) => m[1]);
+  const fields = [...new Set([...named, ...fromMessage])];
+  return fields.flatMap((f) => {
+    const leaf = f.split('.').pop()!;
+    const allowed = ENUM_FIELDS[leaf];
+    return allowed ? [`  ${f} must be one of: ${allowed.join(', ')}`] : [];
+  });
 }
 
 /** Prints an error the way every command does; returns the exit code. */
@@ -378,7 +505,8 @@ export function reportError(out: Output, e: unknown, json: boolean): number {
   if (isApiError(e)) {
     if (json) printJson(out, (e as ApiError).body ?? { error: { code: e.code, message: e.message } });
     println(out.stderr, `error: ${e.code}: ${e.message}`);
-    return 1;
+    for (const hint of allowedValuesHints(e)) println(out.stderr, hint);
+    return EXIT.ERROR;
   }
   if (e instanceof CliError) {
     println(out.stderr, `error: ${e.message}`);
@@ -387,19 +515,29 @@ export function reportError(out: Output, e: unknown, json: boolean): number {
   const err = e as Error & { name?: string; $metadata?: { httpStatusCode?: number } };
   // AWS SDK errors (S3: AccessDenied, NoSuchBucket, expired credentials…): name + message, no stack.
   println(out.stderr, `error: ${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`);
-  return 1;
+  return EXIT.ERROR;
 }
 
-/** Runs `otactl` with user arguments (no `node`/script prefix); resolves to the exit code. */
+/**
+ * Runs `otactl` with user arguments (no `node`/script prefix); resolves to the exit code (see
+ * EXIT: 0 ok, 1 API/runtime error, 2 usage error, 3 not finished, 130 interrupted).
+ */
 export async function run(argv: readonly string[], deps: ProgramDeps = {}): Promise<number> {
   const out = deps.out ?? processOutput();
+  // `--version` only as the first word: subcommands (publish, firmware list, sample-image) own a
+  // `--version <version>` option, which a program-level commander option would swallow.
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    out.stdout.write(`${VERSION}\n`);
+    return EXIT.OK;
+  }
   let code = 0;
   const program = buildProgram({ ...deps, out }, (c) => (code = c));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode; // usage error (already printed) or --help/--version (0)
+    // --help (0), or a usage error commander already printed: unknown command/option, missing or invalid value.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     return reportError(out, e, argv.includes('--json'));
   }
 }

@@ -64,6 +64,28 @@ export interface LocalPlatform {
 
 const envPort = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 
+/** A port the platform wants is taken: which one, and the variable that moves it. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly envVar: string,
+    readonly what: string,
+  ) {
+    super(`port ${port} (${what}) is already in use — is another \`npm start\` running? Set ${envVar} to a free port, e.g. ${envVar}=${port + 100} npm start`);
+    this.name = 'PortInUseError';
+  }
+}
+
+/** Rejections of `start` with EADDRINUSE become a PortInUseError naming `envVar`. */
+async function listening<T>(start: Promise<T>, port: number, envVar: string, what: string): Promise<T> {
+  try {
+    return await start;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException)?.code === 'EADDRINUSE') throw new PortInUseError(port, envVar, what);
+    throw e;
+  }
+}
+
 export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPlatform> {
   const dataDir = opts.inMemory ? undefined : (opts.dataDir ?? process.env.OTA_DATA_DIR ?? '.ota-local');
   const host = opts.host ?? process.env.OTA_HOST ?? '127.0.0.1';
@@ -71,23 +93,25 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
   const keys = dataDir ? loadOrCreateSigningKeys(join(dataDir, 'keys')) : generateSigningKeys();
   const s3Credentials = dataDir ? loadOrCreateS3Credentials(join(dataDir, 'keys')) : generateS3Credentials();
 
-  const peers = await startPeers({ dataDir, s3Port: opts.s3Port ?? envPort('OTA_S3_PORT', 4569), s3Credentials });
+  const s3Port = opts.s3Port ?? envPort('OTA_S3_PORT', 4569);
+  const peers = await listening(startPeers({ dataDir, s3Port, s3Credentials }), s3Port, 'OTA_S3_PORT', 'local S3');
   const s3 = createS3Client(peers.s3Endpoint, s3Credentials);
   const stops: (() => Promise<void>)[] = [() => peers.stop()];
   try {
     // Completed downloads go to the outcome model as CloudFront's logs do in the cloud (the sink
     // needs the tables' configuration, so it is created once the environment is set below).
     let downloads: DownloadSink | undefined;
-    const edge = await startEdge({
+    const cdnPort = opts.cdnPort ?? envPort('OTA_CDN_PORT', 3001);
+    const edge = await listening(startEdge({
       onDownload: (d) => downloads?.recordDownloads([d]),
       s3,
       bucket: LOCAL_BUCKETS.firmware,
       keyPairId: keys.keyPairId,
       publicKeyPem: keys.publicKeyPem,
       host,
-      port: opts.cdnPort ?? envPort('OTA_CDN_PORT', 3001),
+      port: cdnPort,
       publicHost,
-    });
+    }), cdnPort, 'OTA_CDN_PORT', 'CDN edge');
     stops.unshift(() => edge.stop());
 
     // Handlers read their configuration at module load: set it before loading them.
@@ -112,14 +136,15 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
     downloads = (await import('../../lambdas/shared/download-service')).downloadService();
     const upload = opts.upload ?? ((await import('../../lambdas/handlers/upload')).handler as UploadFunction);
 
-    const gateway = await startGateway({
+    const apiPort = opts.apiPort ?? envPort('OTA_PORT', 3000);
+    const gateway = await listening(startGateway({
       functions,
       host,
-      port: opts.apiPort ?? envPort('OTA_PORT', 3000),
+      port: apiPort,
       ...(publicHost ? { publicHost } : {}),
       localS3Credentials: s3Credentials,
       log: opts.quiet ? undefined : (l) => process.stdout.write(`${l}\n`),
-    });
+    }), apiPort, 'OTA_PORT', 'device and operator API');
     stops.unshift(() => gateway.stop());
     const ingest = wireIngestEvents({ s3rver: peers.s3rver, bucket: LOCAL_BUCKETS.ingest, suffix: 'manifest.json', upload });
     const rollout = (await import('../../lambdas/handlers/rollout')).handler;

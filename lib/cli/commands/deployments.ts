@@ -4,7 +4,7 @@
  */
 import { adminPath } from '../api';
 import { emit, type Ctx } from '../context';
-import { CliError } from '../errors';
+import { EXIT, UsageError } from '../errors';
 import { bar, keyValues, LiveBlock, table } from '../output';
 
 export interface DeployCreateOptions {
@@ -32,17 +32,17 @@ export function parseSchedule(s: string): { percentage: number; soak_minutes: nu
       const parts = step.split(':');
       const nums = parts.map((p) => (p.trim() === '' ? NaN : Number(p)));
       if (parts.length !== 3 || nums.some((n) => !Number.isFinite(n))) {
-        throw new CliError(`--schedule step "${step}" must be percentage:soak_minutes:min_success_rate (e.g. 10:60:0.95)`);
+        throw new UsageError(`--schedule step "${step}" must be percentage:soak_minutes:min_success_rate (e.g. 10:60:0.95)`);
       }
       return { percentage: nums[0], soak_minutes: nums[1], min_success_rate: nums[2] };
     });
-  if (!steps.length) throw new CliError('--schedule needs at least one step');
+  if (!steps.length) throw new UsageError('--schedule needs at least one step');
   return steps;
 }
 
 /** The create body (lambdas/core/admin-api.ts CreateDeploymentSchema). */
 export function deploymentBody(o: DeployCreateOptions): Record<string, unknown> {
-  if (o.percentage === undefined && o.schedule === undefined) throw new CliError('give --percentage or --schedule');
+  if (o.percentage === undefined && o.schedule === undefined) throw new UsageError('give --percentage or --schedule');
   return {
     build: o.build,
     ...(o.percentage !== undefined ? { percentage: o.percentage } : {}),
@@ -147,7 +147,7 @@ export async function deployTransition(ctx: Ctx, productId: string, id: string, 
 /** States in which a deployment no longer moves by itself: `--watch` stops there. */
 export const STOPPED_STATES = ['completed', 'cancelled', 'paused'];
 /** Exit code of `deploy status --watch` when it stopped on paused/cancelled (completed: 0; Ctrl-C: 130). */
-export const EXIT_NOT_COMPLETED = 2;
+export const EXIT_NOT_COMPLETED = EXIT.UNFINISHED;
 
 export interface WatchOptions {
   readonly watch?: boolean;

@@ -4,9 +4,12 @@
  */
 import { adminPath } from '../api';
 import { emit, type Ctx } from '../context';
-import { CliError } from '../errors';
+import { UsageError } from '../errors';
 import { keyValues, table } from '../output';
 import { listPages, morePages, type PageOptions } from './firmware';
+
+/** A status entry's status (`presentStatusEntry`: build_number, status, at, deployment_id?, message?, inferred?, reason?). */
+const statusText = (e: any): string => `${e.status}${e.inferred ? ' (inferred)' : ''}`;
 
 export const renderDeviceList = (items: any[]): string =>
   items.length === 0
@@ -18,7 +21,7 @@ export const renderDeviceList = (items: any[]): string =>
         { header: 'channel', value: (d) => d.channel },
         { header: 'active', value: (d) => d.active },
         { header: 'groups', value: (d) => d.groups },
-        { header: 'last status', value: (d) => (d.last_status ? `${d.last_status.status} (build ${d.last_status.build})` : undefined) },
+        { header: 'last status', value: (d) => (d.last_status ? `${statusText(d.last_status)} (build ${d.last_status.build_number})` : undefined) },
         { header: 'assignment', value: (d) => (d.assignment ? `build ${d.assignment.build_number} ${d.assignment.state}` : undefined) },
         { header: 'last seen', value: (d) => d.last_seen },
       ]);
@@ -47,7 +50,8 @@ export const renderDevice = (d: any): string => {
     ['tags', d.tags && Object.keys(d.tags).length ? Object.entries(d.tags).map(([k, v]) => `${k}=${v}`) : undefined],
     ['token', d.token_set ? 'set' : 'none'],
     ['failed builds', d.failed_builds],
-    ['last status', d.last_status ? `${d.last_status.status} build ${d.last_status.build} at ${d.last_status.at}${d.last_status.message ? `: ${d.last_status.message}` : ''}` : undefined],
+    ['last offer', d.last_offer ? `build ${d.last_offer.build_number}${d.last_offer.version ? ` (${d.last_offer.version})` : ''} at ${d.last_offer.offered_at}${d.last_offer.outcome ? `: ${d.last_offer.outcome}${d.last_offer.inferred ? ' (inferred)' : ''}` : ''}` : undefined],
+    ['last status', d.last_status ? `${statusText(d.last_status)} build ${d.last_status.build_number} at ${d.last_status.at}${d.last_status.message ? `: ${d.last_status.message}` : ''}` : undefined],
     ['assignment', d.assignment ? `build ${d.assignment.build_number} (${d.assignment.version}) ${d.assignment.state}` : undefined],
     ['first seen', d.first_seen],
     ['last seen', d.last_seen],
@@ -56,10 +60,10 @@ export const renderDevice = (d: any): string => {
   return history.length
     ? `${head}\n${table(history, [
         { header: 'at', value: (h: any) => h.at },
-        { header: 'status', value: (h: any) => h.status },
-        { header: 'build', value: (h: any) => h.build, right: true },
-        { header: 'deployment', value: (h: any) => h.deploymentId ?? h.deployment_id },
-        { header: 'message', value: (h: any) => h.message },
+        { header: 'status', value: (h: any) => statusText(h) },
+        { header: 'build', value: (h: any) => h.build_number, right: true },
+        { header: 'deployment', value: (h: any) => h.deployment_id },
+        { header: 'message', value: (h: any) => h.message ?? h.reason },
       ])}`
     : head;
 };
@@ -91,7 +95,7 @@ export function patchBody(o: DevicePatchOptions): Record<string, unknown> {
     ...(o.groups !== undefined ? { groups: [...o.groups] } : {}),
     ...(o.tags !== undefined ? { tags: o.tags } : {}),
   };
-  if (!Object.keys(body).length) throw new CliError('nothing to change: give --active, --channel, --groups or --tag');
+  if (!Object.keys(body).length) throw new UsageError('nothing to change: give --active, --channel, --groups or --tag');
   return body;
 }
 

@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { adminPath } from '../api';
 import { emit, type Ctx } from '../context';
-import { CliError } from '../errors';
+import { CliError, UsageError } from '../errors';
 import { keyValues } from '../output';
+import { CHIPS } from '../../../lambdas/core/model';
 
 export interface ProductPutOptions {
   readonly name?: string;
@@ -57,11 +58,11 @@ export function productBody(base: Body, o: ProductPutOptions): Body {
   if (o.deviceQuota !== undefined) body.device_quota = o.deviceQuota;
   const protocols: Record<string, unknown> = { ...(body.protocols ?? {}) };
   if (o.fireflyClass !== undefined || o.fireflyHex !== undefined) {
-    if (!o.fireflyClass || !o.fireflyHex) throw new CliError('--firefly-class and --firefly-hex go together');
+    if (!o.fireflyClass || !o.fireflyHex) throw new UsageError('--firefly-class and --firefly-hex go together');
     protocols.firefly = { product_class: o.fireflyClass, product_hex: o.fireflyHex };
   }
   if (o.cheekoApp !== undefined) protocols.cheeko = { application: o.cheekoApp, ...(o.cheekoDefault ? { default: true } : {}) };
-  else if (o.cheekoDefault !== undefined) throw new CliError('--cheeko-default needs --cheeko-app');
+  else if (o.cheekoDefault !== undefined) throw new UsageError('--cheeko-default needs --cheeko-app');
   if (o.iotaap !== undefined) {
     if (o.iotaap) protocols.iotaap = true;
     else delete protocols.iotaap;
@@ -89,6 +90,7 @@ export const renderProduct = (p: any): string =>
     ['firmware type', p.firmware_type],
     ['security mode', p.security_mode],
     ['auto register', p.auto_register],
+    ['device channel', p.device_selects_channel ? 'devices may select their channel' : undefined],
     ['poll interval', p.poll_interval_s !== undefined ? `${p.poll_interval_s} s` : undefined],
     ['device quota', p.device_quota],
     ['product key', p.product_key_set ? `set${p.previous_product_key_accepted ? ' (previous key still accepted)' : ''}` : 'none'],
@@ -103,6 +105,13 @@ export async function productPut(ctx: Ctx, productId: string, o: ProductPutOptio
   let base: Body = o.file ? readBodyFile(o.file) : {};
   if (o.merge) base = { ...putBodyOf(await ctx.api.request('GET', adminPath(productId))), ...base };
   const body = productBody(base, o);
+  // PUT replaces the whole product: the API needs chip and security_mode. Say so before sending
+  // (a security mode is never defaulted: re-putting a product must not quietly open it).
+  const missing = [
+    ...(body.chip === undefined ? [`--chip <${CHIPS.join('|')}>`] : []),
+    ...(body.security_mode === undefined ? ['--security-mode <open|product_key|device_token>'] : []),
+  ];
+  if (missing.length) throw new UsageError(`product put needs ${missing.join(' and ')} (or --merge to keep the current settings)`);
   const p = await ctx.api.request('PUT', adminPath(productId), { body });
   return emit(ctx, p, renderProduct);
 }

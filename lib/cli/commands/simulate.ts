@@ -4,7 +4,7 @@
  */
 import type { FleetStats } from '../../sim/fleet';
 import { simulateFleet } from '../../sim/fleet';
-import { CliError } from '../errors';
+import { UsageError } from '../errors';
 import { keyValues, printJson, println, type Output } from '../output';
 
 export interface SimulateOptions {
@@ -34,12 +34,12 @@ const statsLine = (s: Readonly<FleetStats>) =>
   `checks ${s.checks}  offers ${s.offers}  downloads ${s.downloads}  verified ${s.verified}  succeeded ${s.succeeded}  failed ${s.failed}  no update ${s.noUpdate}  errors ${s.errors}`;
 
 export function validateSimulateOptions(o: SimulateOptions): void {
-  if (!Number.isInteger(o.devices) || o.devices < 1) throw new CliError('--devices must be a positive integer');
-  if (!(o.failRate >= 0 && o.failRate <= 1)) throw new CliError('--fail-rate must be between 0 and 1');
-  if (o.protocol && !PROTOCOLS.includes(o.protocol)) throw new CliError(`--protocol must be one of ${PROTOCOLS.join(', ')}`);
-  if (o.protocol === 'esp32fota' && !o.fireflyPath) throw new CliError('--protocol esp32fota needs --firefly-path /ota/<class>/<product_hex>');
-  if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency < 1)) throw new CliError('--concurrency must be a positive integer');
-  if (o.rounds !== undefined && (!Number.isInteger(o.rounds) || o.rounds < 1)) throw new CliError('--rounds must be a positive integer');
+  if (!Number.isInteger(o.devices) || o.devices < 1) throw new UsageError('--devices must be a positive integer');
+  if (!(o.failRate >= 0 && o.failRate <= 1)) throw new UsageError('--fail-rate must be between 0 and 1');
+  if (o.protocol && !PROTOCOLS.includes(o.protocol)) throw new UsageError(`--protocol must be one of ${PROTOCOLS.join(', ')}`);
+  if (o.protocol === 'esp32fota' && !o.fireflyPath) throw new UsageError('--protocol esp32fota needs --firefly-path /ota/<class>/<product_hex>');
+  if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency < 1)) throw new UsageError('--concurrency must be a positive integer');
+  if (o.rounds !== undefined && (!Number.isInteger(o.rounds) || o.rounds < 1)) throw new UsageError('--rounds must be a positive integer');
 }
 
 /** Runs the fleet; exit code 0 unless a device hit an error (HTTP failure, bad bytes): 1. */

@@ -123,10 +123,10 @@ describe('publish', () => {
     expect(c.json()).toMatchObject({ status: 'rejected', code: 'version_exists' });
   });
 
-  it('times out with exit code 2 when no verdict arrives (a bucket without the upload function)', async () => {
+  it('times out with exit code 3 (not finished) when no verdict arrives (a bucket without the upload function)', async () => {
     const dir = releaseFolder({ 'app.bin': image('5.0.0', 7) });
     const r = await otactl(['publish', dir, '--product', 'cli', '--version', '5.0.0', '--bucket', t.platform.buckets.firmware, '--timeout', '1']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     expect(r.err).toMatch(/error: timeout: no verdict/);
   });
 
@@ -253,7 +253,7 @@ describe('firmware', () => {
 
   it('--state takes only the documented states', async () => {
     const r = await otactl(['firmware', 'list', '--product', 'cli', '--state', 'LIVE']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/Allowed choices are DRAFT, RELEASED, REVOKED/);
   });
 });
@@ -331,7 +331,7 @@ describe('deploy', () => {
     await new Promise((r) => setTimeout(r, 200));
     await t.api.post(`/admin/v1/products/dep/deployments/${d.deployment_id}/pause`);
     const w = await watching;
-    expect(w.code).toBe(2);
+    expect(w.code).toBe(3);
     // Not a TTY: a snapshot per change — 0 offers, 1 offer, then paused.
     expect(w.out).toMatch(/state\s+active[\s\S]*0\/0 offers settled[\s\S]*0\/1 offers settled[\s\S]*state\s+paused \(manual\)/);
 
@@ -381,7 +381,7 @@ describe('device', () => {
     expect(p.code).toBe(0);
     expect(p.json()).toMatchObject({ active: false, channel: 'beta', groups: ['lab', 'qa'], tags: { site: 'berlin', rack: '3' } });
     const none = await otactl(['device', 'patch', id, '--product', 'fleet']);
-    expect(none.code).toBe(1);
+    expect(none.code).toBe(2);
     expect(none.err).toMatch(/nothing to change/);
     const tok = await otactl(['device', 'token', id, '--product', 'fleet', '--json']);
     expect(tok.json()).toMatchObject({ device_id: id, token: expect.stringMatching(/^.{24}$/) });

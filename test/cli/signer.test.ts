@@ -185,9 +185,9 @@ describe('flag parsing and rendering', () => {
     expect(() => deploymentBody({ build: 2 })).toThrow(/--percentage or --schedule/);
   });
 
-  it('a bad flag value is a one-line usage error with exit code 1, not a stack trace', async () => {
+  it('a bad flag value is a one-line usage error with exit code 2, not a stack trace', async () => {
     const out = memoryOutput();
-    expect(await run(['deploy', 'create', '--product', 'p', '--build', 'two', '--percentage', '5'], { out, env: {} })).toBe(1);
+    expect(await run(['deploy', 'create', '--product', 'p', '--build', 'two', '--percentage', '5'], { out, env: {} })).toBe(2);
     expect(out.err()).toMatch(/^error: build must be an integer/m);
     expect(out.err()).not.toMatch(/\n\s+at /);
   });

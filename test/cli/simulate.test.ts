@@ -55,10 +55,10 @@ it('simulate --devices 20 --fail-rate 0.25: every device is offered the build, o
 it('simulate validates its flags before starting a fleet', async () => {
   const never = jest.fn();
   const bad = await otactl(['simulate', '--product', 'sim', '--devices', '5', '--fail-rate', '1.5'], { simulate: never as never });
-  expect(bad.code).toBe(1);
+  expect(bad.code).toBe(2);
   expect(bad.err).toMatch(/--fail-rate must be between 0 and 1/);
   const fota = await otactl(['simulate', '--product', 'sim', '--devices', '5', '--fail-rate', '0', '--protocol', 'esp32fota'], { simulate: never as never });
-  expect(fota.code).toBe(1);
+  expect(fota.code).toBe(2);
   expect(fota.err).toMatch(/needs --firefly-path/);
   expect(never).not.toHaveBeenCalled();
 });

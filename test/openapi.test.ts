@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import { version as packageVersion } from '../package.json';
 import { CheckRequestSchema } from '../lambdas/core/native-api';
 import { OPERATIONS } from '../lambdas/contract';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildOpenApiDocument, openApiJson, type JsonObject, type OpenApiDocument } from '../lambdas/contract/openapi';
@@ -447,4 +448,13 @@ describe('docs/openapi.json', () => {
     const committed = readFileSync(join(__dirname, '..', 'docs', 'openapi.json'), 'utf8');
     expect(committed === openApiJson()).toBe(true);
   });
+
+  it('passes `redocly lint` (recommended rules, redocly.yaml) with no error and no warning', () => {
+    const cli = join(__dirname, '..', 'node_modules', '@redocly', 'cli', 'bin', 'cli.js');
+    const r = spawnSync(process.execPath, [cli, 'lint', 'docs/openapi.json', '--format=json'], { cwd: join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } });
+    const report = JSON.parse(r.stdout) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string }[] };
+    expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
+    expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
+    expect(r.status).toBe(0);
+  }, 30_000);
 });

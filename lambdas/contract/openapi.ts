@@ -141,6 +141,7 @@ function operationObject(op: Operation): JsonObject {
 export interface OpenApiDocument {
   readonly openapi: '3.1.0';
   readonly info: JsonObject & { readonly title: string; readonly version: string };
+  readonly servers: readonly JsonObject[];
   readonly tags: readonly JsonObject[];
   readonly paths: Record<string, Record<string, JsonObject>>;
   readonly components: {
@@ -167,12 +168,20 @@ export function buildOpenApiDocument(operations: readonly Operation[] = OPERATIO
       ].join(' '),
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
+    servers: [
+      { url: 'http://127.0.0.1:3000', description: 'The local platform (`npm start`; OTA_PORT moves it)' },
+      {
+        url: 'https://{host}',
+        description: 'A deployed stack: the device API or operator API host from the stack outputs',
+        variables: { host: { default: 'example.execute-api.eu-west-1.amazonaws.com' } },
+      },
+    ],
     tags: TAGS,
     paths,
     components: {
       schemas: componentSchemas(),
       responses: Object.fromEntries(Object.entries(SHARED_REPLIES).map(([name, reply]) => [name, response(reply)])),
-      headers: HEADERS,
+      headers: { 'Retry-After': HEADERS['Retry-After'] },
       securitySchemes: SECURITY_SCHEMES,
     },
   };

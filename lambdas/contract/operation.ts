@@ -87,8 +87,10 @@ type ReplyBody<R> = R extends { readonly body: infer S } ? (S extends readonly (
 
 /** Statuses an operation may answer with a JSON body of its own (not the shared error replies). */
 export type JsonStatus<O extends Operation> = { [S in keyof O['responses']]: O['responses'][S] extends { readonly body: unknown } ? S : never }[keyof O['responses']] & number;
+/** A presenter may hand out readonly arrays and objects: a reply is never mutated. */
+type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 /** The body type an operation declares for a status. */
-export type ResponseBody<O extends Operation, S extends JsonStatus<O>> = ReplyBody<O['responses'][S]>;
+export type ResponseBody<O extends Operation, S extends JsonStatus<O>> = DeepReadonly<ReplyBody<O['responses'][S]>>;
 
 /** What an operation's handler receives, parsed by its declaration. */
 export interface ParsedRequest<O extends Operation> {

@@ -149,7 +149,7 @@ export const presentProduct = (p: Product) => ({
   protocols: {
     ...(p.protocols?.firefly ? { firefly: { product_class: p.protocols.firefly.productClass, product_hex: p.protocols.firefly.productHex } } : {}),
     ...(p.protocols?.cheeko ? { cheeko: { application: p.protocols.cheeko.application, default: Boolean(p.protocols.cheeko.default) } } : {}),
-    ...(p.protocols?.iotaap ? { iotaap: true } : {}),
+    ...(p.protocols?.iotaap ? { iotaap: true as const } : {}),
   },
   created_at: p.createdAt,
   updated_at: p.updatedAt,
@@ -261,7 +261,7 @@ const presentStatusEntry = (e: StatusEntry) => ({
   at: e.at,
   ...(e.deploymentId ? { deployment_id: e.deploymentId } : {}),
   ...(e.message ? { message: e.message } : {}),
-  ...(e.inferred ? { inferred: true } : {}),
+  ...(e.inferred ? { inferred: true as const } : {}),
   ...(e.reason ? { reason: e.reason } : {}),
 });
 

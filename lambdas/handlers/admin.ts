@@ -1,33 +1,26 @@
 /**
- * admin — the operator API (IAM-authorised in the cloud, loopback-only locally).
- * Dispatches on the route key of the shared route table; each operation parses and validates the
- * request, calls one of the operator services (product, firmware, deployment, device-admin),
- * and presents what it returns.
+ * admin — the operator API (IAM-authorised in the cloud, loopback-only locally). Implements the
+ * operations the contract declares for this function: the declaration has parsed the request, an
+ * operator service (product, firmware, deployment, device-admin) applies the rules, and the reply
+ * presents what it returns, type-checked against the declared response.
  */
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { operationsOf } from '../contract';
 import {
-  AssignSchema,
-  ClearFailedBuildsQuerySchema,
-  CreateDeploymentSchema,
-  DeviceListQuerySchema,
-  FirmwareListQuerySchema,
-  PatchDeviceSchema,
-  PromoteSchema,
-  PutProductSchema,
   presentDeployment,
   presentFirmware,
   presentAssignment,
   presentDevice,
   presentProduct,
 } from '../core/admin-api';
-import { DomainError, isDomainError } from '../core/errors';
+import { isDomainError } from '../core/errors';
 import type { Chip } from '../core/model';
 import { pageIotaapOtas, parseIotaapListQuery } from '../core/protocols/iotaap';
 import { DeploymentService } from '../shared/deployment-service';
 import { DeviceAdminService } from '../shared/device-admin-service';
 import { FirmwareService } from '../shared/firmware-service';
-import { httpHandler, json, parseJsonBody, validate, type HttpResult } from '../shared/http';
+import { json } from '../shared/http';
 import { createLogger } from '../shared/logger';
+import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
 import { ProductService } from '../shared/product-service';
 import { catalogStore, deploymentStore, deviceStore } from '../shared/wiring';
 
@@ -40,23 +33,13 @@ const firmwareService = new FirmwareService({ catalog, deployments, logger });
 const deploymentService = new DeploymentService({ catalog, deployments, logger });
 const deviceService = new DeviceAdminService({ catalog, devices, logger });
 
-type Params = Record<string, string>;
-type Operation = (p: Params, event: APIGatewayProxyEventV2) => Promise<HttpResult>;
+const ADMIN_OPERATIONS = operationsOf('admin');
+type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
 
-function buildParam(p: Params): number {
-  const n = Number(p.build);
-  if (!/^\d{1,10}$/.test(p.build ?? '') || !Number.isSafeInteger(n) || n < 1) {
-    throw new DomainError('invalid', 'invalid_build', 'Build number must be a positive integer');
-  }
-  return n;
-}
-
-const P = '/admin/v1/products/{productId}';
-const operations: Record<string, Operation> = {
-  [`PUT ${P}`]: async (p, event) => {
-    const body = validate(PutProductSchema, parseJsonBody(event));
+const implementations: Implementations<AdminOperation> = {
+  putProduct: async ({ params, body, reply }) => {
     const pr = body.protocols;
-    const { product, created } = await productService.put(p.productId, {
+    const { product, created } = await productService.put(params.productId, {
       name: body.name,
       chip: body.chip as Chip,
       firmwareType: body.firmware_type,
@@ -73,87 +56,66 @@ const operations: Record<string, Operation> = {
           }
         : undefined,
     });
-    return json(created ? 201 : 200, presentProduct(product));
+    return reply(created ? 201 : 200, presentProduct(product));
+  },
+  getProduct: async ({ params, reply }) => reply(200, presentProduct(await productService.get(params.productId))),
+  rotateProductKey: async ({ params, reply }) => {
+    const { productKey, previousKeyAccepted } = await productService.rotateKey(params.productId);
+    return reply(201, { product_key: productKey, previous_key_accepted: previousKeyAccepted, note: 'Shown once; only its hash is stored.' });
+  },
+  retirePreviousProductKey: async ({ params, reply }) => {
+    await productService.retirePreviousKey(params.productId);
+    return reply(200, { previous_key_accepted: false });
   },
 
-  [`GET ${P}`]: async (p) => json(200, presentProduct(await productService.get(p.productId))),
-
-  [`POST ${P}/key`]: async (p) => {
-    const { productKey, previousKeyAccepted } = await productService.rotateKey(p.productId);
-    return json(201, { product_key: productKey, previous_key_accepted: previousKeyAccepted, note: 'Shown once; only its hash is stored.' });
+  getDevice: async ({ params, reply }) => reply(200, presentDevice(await deviceService.get(params.productId, params.deviceId))),
+  listDevices: async ({ params, query, reply }) => {
+    const page = await deviceService.list(params.productId, { limit: query.limit, cursor: query.cursor, prefix: query.prefix });
+    return reply(200, { items: page.items.map(presentDevice), cursor: page.cursor ?? null });
   },
-
-  [`DELETE ${P}/key/previous`]: async (p) => {
-    await productService.retirePreviousKey(p.productId);
-    return json(200, { previous_key_accepted: false });
-  },
-
-  [`GET ${P}/devices/{deviceId}`]: async (p) => json(200, presentDevice(await deviceService.get(p.productId, p.deviceId))),
-
-  [`GET ${P}/devices`]: async (p, event) => {
-    const q = validate(DeviceListQuerySchema, event.queryStringParameters ?? {});
-    const page = await deviceService.list(p.productId, { limit: q.limit, cursor: q.cursor, prefix: q.prefix });
-    return json(200, { items: page.items.map(presentDevice), cursor: page.cursor ?? null });
-  },
-
-  [`PATCH ${P}/devices/{deviceId}`]: async (p, event) => {
-    const body = validate(PatchDeviceSchema, parseJsonBody(event));
-    const updated = await deviceService.patch(p.productId, p.deviceId, {
+  patchDevice: async ({ params, body, reply }) => {
+    const updated = await deviceService.patch(params.productId, params.deviceId, {
       active: body.active,
       autoUpdate: body.auto_update,
       channel: body.channel,
       groups: body.groups,
       tags: body.tags,
     });
-    return json(200, presentDevice(updated));
+    return reply(200, presentDevice(updated));
   },
-
-  [`POST ${P}/devices/{deviceId}/token`]: async (p) => {
-    const { deviceId, token } = await deviceService.issueToken(p.productId, p.deviceId);
-    return json(201, { device_id: deviceId, token, note: 'Shown once; only its hash is stored.' });
+  issueDeviceToken: async ({ params, reply }) => {
+    const { deviceId, token } = await deviceService.issueToken(params.productId, params.deviceId);
+    return reply(201, { device_id: deviceId, token, note: 'Shown once; only its hash is stored.' });
   },
-
-  [`PUT ${P}/devices/{deviceId}/assignment`]: async (p, event) => {
-    const body = validate(AssignSchema, parseJsonBody(event));
-    const { outcome, assignment } = await deviceService.assign(p.productId, p.deviceId, {
+  assignBuild: async ({ params, body, reply }) => {
+    const { outcome, assignment } = await deviceService.assign(params.productId, params.deviceId, {
       build: body.build,
       replace: body.replace,
       retry: body.retry,
       allowDowngrade: body.allow_downgrade,
     });
-    return json(outcome === 'assigned' ? 201 : 200, presentAssignment(assignment));
+    return reply(outcome === 'assigned' ? 201 : 200, presentAssignment(assignment));
+  },
+  clearFailedBuilds: async ({ params, query, reply }) => reply(200, presentDevice(await deviceService.clearFailedBuilds(params.productId, params.deviceId, query.build))),
+  getAssignment: async ({ params, reply }) => reply(200, presentAssignment(await deviceService.getAssignment(params.productId, params.deviceId))),
+  cancelAssignment: async ({ params, reply }) => {
+    await deviceService.cancelAssignment(params.productId, params.deviceId);
+    return reply(200, { cancelled: true });
   },
 
-  [`DELETE ${P}/devices/{deviceId}/failed-builds`]: async (p, event) => {
-    const q = validate(ClearFailedBuildsQuerySchema, event.queryStringParameters ?? {});
-    return json(200, presentDevice(await deviceService.clearFailedBuilds(p.productId, p.deviceId, q.build)));
+  listFirmware: async ({ params, query, reply }) => {
+    const page = await firmwareService.list(params.productId, { limit: query.limit, cursor: query.cursor, state: query.state, version: query.version });
+    return reply(200, { items: page.items.map(presentFirmware), cursor: page.cursor ?? null });
+  },
+  getFirmware: async ({ params, reply }) => reply(200, presentFirmware(await firmwareService.get(params.productId, Number(params.build)))),
+  releaseFirmware: async ({ params, reply }) => reply(200, presentFirmware(await firmwareService.release(params.productId, Number(params.build)))),
+  revokeFirmware: async ({ params, reply }) => {
+    const { firmware, pausedDeployments } = await firmwareService.revoke(params.productId, Number(params.build));
+    return reply(200, { ...presentFirmware(firmware), paused_deployments: pausedDeployments });
   },
 
-  [`GET ${P}/devices/{deviceId}/assignment`]: async (p) => json(200, presentAssignment(await deviceService.getAssignment(p.productId, p.deviceId))),
-
-  [`DELETE ${P}/devices/{deviceId}/assignment`]: async (p) => {
-    await deviceService.cancelAssignment(p.productId, p.deviceId);
-    return json(200, { cancelled: true });
-  },
-
-  [`GET ${P}/firmware`]: async (p, event) => {
-    const q = validate(FirmwareListQuerySchema, event.queryStringParameters ?? {});
-    const page = await firmwareService.list(p.productId, { limit: q.limit, cursor: q.cursor, state: q.state, version: q.version });
-    return json(200, { items: page.items.map(presentFirmware), cursor: page.cursor ?? null });
-  },
-
-  [`GET ${P}/firmware/{build}`]: async (p) => json(200, presentFirmware(await firmwareService.get(p.productId, buildParam(p)))),
-
-  [`POST ${P}/firmware/{build}/release`]: async (p) => json(200, presentFirmware(await firmwareService.release(p.productId, buildParam(p)))),
-
-  [`POST ${P}/firmware/{build}/revoke`]: async (p) => {
-    const { firmware, pausedDeployments } = await firmwareService.revoke(p.productId, buildParam(p));
-    return json(200, { ...presentFirmware(firmware), paused_deployments: pausedDeployments });
-  },
-
-  [`POST ${P}/deployments`]: async (p, event) => {
-    const body = validate(CreateDeploymentSchema, parseJsonBody(event));
-    const deployment = await deploymentService.create(p.productId, {
+  createDeployment: async ({ params, body, reply }) => {
+    const deployment = await deploymentService.create(params.productId, {
       build: body.build,
       percentage: body.percentage,
       channel: body.channel,
@@ -168,46 +130,25 @@ const operations: Record<string, Operation> = {
         inProgressTimeoutMinutes: body.in_progress_timeout_minutes,
       },
     });
-    return json(201, presentDeployment(deployment));
+    return reply(201, presentDeployment(deployment));
   },
+  listDeployments: async ({ params, query, reply }) => reply(200, { items: (await deploymentService.list(params.productId, { state: query.state })).map(presentDeployment) }),
+  getDeployment: async ({ params, reply }) => reply(200, presentDeployment(await deploymentService.get(params.productId, params.deploymentId))),
+  completeDeployment: async ({ params, reply }) => reply(200, presentDeployment(await deploymentService.complete(params.productId, params.deploymentId))),
+  cancelDeployment: async ({ params, reply }) => reply(200, presentDeployment(await deploymentService.cancel(params.productId, params.deploymentId))),
+  promoteDeployment: async ({ params, body, reply }) => reply(200, presentDeployment(await deploymentService.promote(params.productId, params.deploymentId, body.percentage))),
+  pauseDeployment: async ({ params, reply }) => reply(200, presentDeployment(await deploymentService.pause(params.productId, params.deploymentId))),
+  resumeDeployment: async ({ params, reply }) => reply(200, presentDeployment(await deploymentService.resume(params.productId, params.deploymentId))),
 
-  [`GET ${P}/deployments`]: async (p, event) => {
-    const all = await deploymentService.list(p.productId, { state: event.queryStringParameters?.state });
-    return json(200, { items: all.map(presentDeployment) });
+  // IoTaaP's documented bodies: `{ message }` (400) and `{ message, error }` (500).
+  iotaapListOtas: {
+    handle: async ({ event, reply }) => reply(200, pageIotaapOtas(await deviceService.iotaapOtas(), parseIotaapListQuery(event.queryStringParameters ?? {}))),
+    onError: (e) =>
+      isDomainError(e) ? json(400, { message: e.message }) : json(500, { message: "Error when getting device OTA's.", error: (e as Error).message ?? 'unknown' }, { 'retry-after': '30' }),
   },
-
-  [`POST ${P}/deployments/{deploymentId}/complete`]: async (p) => json(200, presentDeployment(await deploymentService.complete(p.productId, p.deploymentId))),
-
-  [`POST ${P}/deployments/{deploymentId}/cancel`]: async (p) => json(200, presentDeployment(await deploymentService.cancel(p.productId, p.deploymentId))),
-
-  [`GET ${P}/deployments/{deploymentId}`]: async (p) => json(200, presentDeployment(await deploymentService.get(p.productId, p.deploymentId))),
-
-  [`POST ${P}/deployments/{deploymentId}/promote`]: async (p, event) => {
-    const { percentage } = validate(PromoteSchema, parseJsonBody(event));
-    return json(200, presentDeployment(await deploymentService.promote(p.productId, p.deploymentId, percentage)));
-  },
-
-  [`POST ${P}/deployments/{deploymentId}/pause`]: async (p) => json(200, presentDeployment(await deploymentService.pause(p.productId, p.deploymentId))),
-
-  [`POST ${P}/deployments/{deploymentId}/resume`]: async (p) => json(200, presentDeployment(await deploymentService.resume(p.productId, p.deploymentId))),
 };
 
-/** IoTaaP's documented bodies: `{ message }` (400) and `{ message, error }` (500). */
-const iotaapOperations: Record<string, Operation> = {
-  'GET /v1/ota/device': async (_p, event) => json(200, pageIotaapOtas(await deviceService.iotaapOtas(), parseIotaapListQuery(event.queryStringParameters ?? {}))),
-};
-const iotaapErrors = (e: unknown) =>
-  isDomainError(e) ? json(400, { message: e.message }) : json(500, { message: "Error when getting device OTA's.", error: (e as Error).message ?? 'unknown' }, { 'retry-after': '30' });
-
-export const handler = httpHandler(
-  logger,
-  async (event) => {
-    const op = operations[event.routeKey] ?? iotaapOperations[event.routeKey];
-    if (!op) throw new DomainError('not_found', 'route_not_found', `No operation for ${event.routeKey}`);
-    return op((event.pathParameters ?? {}) as Params, event);
-  },
-  { onError: (e, event) => (iotaapOperations[event.routeKey] ? iotaapErrors(e) : undefined) },
-);
+export const handler = operationsHandler(logger, ADMIN_OPERATIONS, implementations);
 
 /** Route keys this function implements (checked against the route table by a test). */
-export const ADMIN_ROUTE_KEYS = [...Object.keys(operations), ...Object.keys(iotaapOperations)];
+export const ADMIN_ROUTE_KEYS = routeKeysOf(ADMIN_OPERATIONS);

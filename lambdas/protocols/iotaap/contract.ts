@@ -92,6 +92,7 @@ export const iotaapListOtas = operation({
   summary: 'IoTaaP: latest OTA per device (search, offset, limit, draw, order_dir)',
   description: 'The latest OTA (assignment) per device of every IoTaaP-bound product, DataTables-style.',
   query: IotaapListQuery,
+  adapterParses: true,
   responses: {
     200: { description: 'One page', body: IotaapOtaList },
     400: { description: 'Invalid query', body: IotaapMessage },

@@ -77,7 +77,9 @@ export class DownloadLogService {
       const obj = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       body = await obj.Body!.transformToByteArray();
     } catch (e) {
-      // Expired by the lifecycle rule (or deleted) before we got to it: nothing left to read.
+      // Deleted before we got to it: nothing left to read. (The function may not list the bucket,
+      // so in the cloud S3 answers a missing key with 403, which is retried and then dropped —
+      // only possible for events older than the 30-day expiry, far beyond the 6-hour event age.)
       if (isNoSuchKey(e)) {
         logger.warn('log file gone', { key });
         return { ...empty, skipped: 'gone' };

@@ -10,6 +10,7 @@ import { OtaFunction } from './ota-function';
 import type { Tables } from './tables';
 
 export interface DownloadLogPipelineProps {
+  /** The platform's tables: the function marks offers on `devices` and counts them on `deployments`. */
   readonly tables: Tables;
   /**
    * Key prefix CloudFront writes its standard log files under (and the only keys the function

@@ -12,7 +12,7 @@ export function acknowledgeNagFindings(stack: OtaStack): void {
   const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
   const ref = (c: IConstruct) => stack.resolve((c.node.defaultChild as unknown as { ref: string | IResolvable }).ref)?.Ref ?? stack.getLogicalId(c.node.defaultChild as never);
   const { storage, ingest, deviceApi, adminApi } = stack;
-  const functions = [storage.node.findChild('SigningKeyGenerator'), ingest.uploadFunction, ...Object.values(deviceApi.functions), adminApi.function, stack.rollouts.function];
+  const functions = [storage.node.findChild('SigningKeyGenerator'), ingest.uploadFunction, ...Object.values(deviceApi.functions), adminApi.function, stack.rollouts.function, stack.downloadLogs.function];
 
   // Every Lambda: logs via the AWS-managed basic execution role; runtime pinned to Node 22 (the design card).
   for (const fn of functions) {
@@ -29,9 +29,9 @@ export function acknowledgeNagFindings(stack: OtaStack): void {
   ack(storage.signingKeySecret, 'AwsSolutions-SMG4', 'Rotate with the signingKeyRotation prop so the secret and the CloudFront key group change together.');
   ack(storage.distribution, 'AwsSolutions-CFR1', 'Geo restrictions depend on where the fleet is deployed; left to the installer.');
   ack(storage.distribution, 'AwsSolutions-CFR2', 'Only URLs signed by our key group are served; WAF is optional.');
-  ack(storage.distribution, 'AwsSolutions-CFR3', 'Access logs are left to the installer (cost); downloads are counted by device status reports.');
   ack(storage.distribution, 'AwsSolutions-CFR4', 'The default *.cloudfront.net certificate is used (its TLS policy is fixed by CloudFront); add a custom domain + certificate to pin TLSv1.2_2021.');
   ack(ingest.deadLetterQueue, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue.');
+  ack(stack.downloadLogs.bucket, 'AwsSolutions-S1', 'This bucket is the access-log destination (CloudFront standard logs); logging its own accesses would only add cost.');
 
   // Grants made by CDK's grant helpers, scoped to one bucket's objects or one table's indexes.
   const ingestRef = ref(ingest.bucket);
@@ -43,8 +43,14 @@ export function acknowledgeNagFindings(stack: OtaStack): void {
     ack(scope, `AwsSolutions-IAM5[Resource::<${ingestRef}.Arn>/*]`, 'Objects of the ingest bucket (release folders are not known in advance).');
   }
   ack(ingest.uploadFunction, `AwsSolutions-IAM5[Resource::<${firmwareRef}.Arn>/*]`, 'Puts new immutable build objects into the firmware bucket.');
+  const logsRef = ref(stack.downloadLogs.bucket);
+  ack(
+    stack.downloadLogs.function,
+    `AwsSolutions-IAM5[Resource::<${logsRef}.Arn>/${stack.downloadLogs.logFilePrefix}*]`,
+    'GetObject on the log files under the CloudFront log prefix only (their names are per hour and unique, not known in advance).',
+  );
   const devicesRef = ref(stack.tables.devices);
-  for (const fn of [...Object.values(deviceApi.functions), adminApi.function, ingest.uploadFunction, stack.rollouts.function]) {
+  for (const fn of [...Object.values(deviceApi.functions), adminApi.function, ingest.uploadFunction, stack.rollouts.function, stack.downloadLogs.function]) {
     ack(fn, `AwsSolutions-IAM5[Resource::<${devicesRef}.Arn>/index/*]`, 'Queries of the devices table GSIs: byProduct (operator lists), byGlobalId (IoTaaP ids) (table.grant*Data).');
   }
 

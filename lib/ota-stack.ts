@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AdminApi } from './constructs/admin-api';
 import { DeviceApi } from './constructs/device-api';
+import { DownloadLogPipeline } from './constructs/download-log-pipeline';
 import { FirmwareStorage, type FirmwareStorageProps } from './constructs/firmware-storage';
 import { IngestPipeline } from './constructs/ingest-pipeline';
 import { RolloutSweeper } from './constructs/rollout-sweeper';
@@ -10,7 +11,7 @@ import { Tables } from './constructs/tables';
 
 export interface OtaStackProps extends StackProps {
   /** Firmware storage and CDN options (HTTP downloads, key rotation). */
-  readonly storage?: FirmwareStorageProps;
+  readonly storage?: Omit<FirmwareStorageProps, 'logBucket' | 'logFilePrefix'>;
 }
 
 /** The whole platform: one construct per concern, composed. */
@@ -21,13 +22,20 @@ export class OtaStack extends Stack {
   public readonly deviceApi: DeviceApi;
   public readonly adminApi: AdminApi;
   public readonly rollouts: RolloutSweeper;
+  /** The CDN's access logs and the function that turns them into download evidence. */
+  public readonly downloadLogs: DownloadLogPipeline;
   /** Alarms (topic), dashboard. Created last: it watches every OtaFunction already in the stack. */
   public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: OtaStackProps = {}) {
     super(scope, id, props);
     this.tables = new Tables(this, 'Tables');
-    this.storage = new FirmwareStorage(this, 'FirmwareStorage', props.storage);
+    this.downloadLogs = new DownloadLogPipeline(this, 'DownloadLogs', { tables: this.tables });
+    this.storage = new FirmwareStorage(this, 'FirmwareStorage', {
+      ...props.storage,
+      logBucket: this.downloadLogs.bucket,
+      logFilePrefix: this.downloadLogs.logFilePrefix,
+    });
     this.ingest = new IngestPipeline(this, 'Ingest', { tables: this.tables, storage: this.storage });
     this.deviceApi = new DeviceApi(this, 'DeviceApi', { tables: this.tables, storage: this.storage });
     this.adminApi = new AdminApi(this, 'AdminApi', { tables: this.tables, uploadFunction: this.ingest.uploadFunction });
@@ -39,6 +47,7 @@ export class OtaStack extends Stack {
     new CfnOutput(this, 'IngestBucketName', { value: this.ingest.bucket.bucketName, description: 'CI uploads release folders here' });
     new CfnOutput(this, 'FirmwareBucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'CdnDomainName', { value: this.storage.distribution.distributionDomainName });
+    new CfnOutput(this, 'CdnLogBucketName', { value: this.downloadLogs.bucket.bucketName, description: 'CloudFront standard logs (download evidence)' });
     new CfnOutput(this, 'SigningKeyPairId', { value: this.storage.publicKey.publicKeyId });
 
     // Keep last: it finds the stack's functions when created.

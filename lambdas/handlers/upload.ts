@@ -16,6 +16,7 @@ import { IngestService, MANIFEST_NAME } from '../shared/ingest-service';
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
 import { s3Client } from '../shared/s3';
+import { decodeS3Key } from '../shared/s3-key';
 import { catalogStore, deviceStore } from '../shared/wiring';
 
 const logger = createLogger('upload');
@@ -48,9 +49,6 @@ const ingest = new IngestService({
   logger,
   assign,
 });
-
-/** S3 event keys are URL-encoded with `+` for spaces. */
-export const decodeS3Key = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
 
 async function onS3Event(event: S3Event): Promise<void> {
   try {

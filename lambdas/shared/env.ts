@@ -8,6 +8,10 @@ export const ENV = {
   DEVICES_TABLE: 'DEVICES_TABLE',
   INGEST_BUCKET: 'INGEST_BUCKET',
   FIRMWARE_BUCKET: 'FIRMWARE_BUCKET',
+  /** Bucket CloudFront delivers its standard logs to (cloud only; read by the download-log function). */
+  CDN_LOG_BUCKET: 'CDN_LOG_BUCKET',
+  /** Key prefix of those logs, e.g. `cdn/` (the function reads nothing else). */
+  CDN_LOG_PREFIX: 'CDN_LOG_PREFIX',
   /** `https://dxxxx.cloudfront.net` in the cloud, `http://127.0.0.1:3001` locally. No trailing slash. */
   CDN_BASE_URL: 'CDN_BASE_URL',
   /** CloudFront public key id (the `Key-Pair-Id` of signed URLs). */

@@ -15,6 +15,8 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   /** S3 ingest events (scans and copies whole images); the IoTaaP HTTP upload is also capped by API Gateway below. */
   upload: 300,
   rollout: 50,
+  /** CloudFront log files (S3 events, async): one GetObject per file, then a conditional write per whole download. */
+  'download-log': 120,
 } as const;
 export type TimedFunction = keyof typeof FUNCTION_TIMEOUT_SECONDS;
 
@@ -48,8 +50,9 @@ export const worstCaseMs = (b: ClientBudget, backoffMs = 250): number =>
 export const DYNAMODB_BUDGET: ClientBudget = { connectionTimeoutMs: 1000, requestTimeoutMs: 1500, maxAttempts: 2 };
 
 /**
- * S3: only the upload function (300 s) uses it, for whole-image reads and copies; an attempt may
- * move megabytes. 3 × (1 s + 20 s) + 2 × 0.25 s = 63.5 s worst case per call.
+ * S3: the upload function (300 s) uses it for whole-image reads and copies; an attempt may
+ * move megabytes. 3 × (1 s + 20 s) + 2 × 0.25 s = 63.5 s worst case per call. The download-log
+ * function (120 s) makes one such call per log file, so it still has ~55 s for its table writes.
  */
 export const S3_BUDGET: ClientBudget = { connectionTimeoutMs: 1000, requestTimeoutMs: 20_000, maxAttempts: 3 };
 

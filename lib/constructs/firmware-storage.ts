@@ -18,6 +18,13 @@ export interface FirmwareStorageProps {
   readonly signingKeyRotation?: string;
   /** @default RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Bucket for the distribution's standard (legacy) access logs (see DownloadLogPipeline); it
+   * needs ACLs enabled. @default no access logs
+   */
+  readonly logBucket?: s3.IBucket;
+  /** Key prefix of the log files in `logBucket`. @default no prefix */
+  readonly logFilePrefix?: string;
 }
 
 /**
@@ -82,6 +89,7 @@ export class FirmwareStorage extends Construct {
       },
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      ...(props.logBucket ? { enableLogging: true, logBucket: props.logBucket, logFilePrefix: props.logFilePrefix, logIncludesCookies: false } : {}),
     });
     this.baseUrl = `https://${this.distribution.distributionDomainName}`;
   }

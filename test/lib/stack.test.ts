@@ -187,10 +187,69 @@ describe('ingest', () => {
   });
 });
 
+describe('download logs', () => {
+  it('expect the distribution to deliver standard logs to the log bucket under the prefix when the stack is built', () => {
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        Logging: {
+          Bucket: { 'Fn::GetAtt': [logicalId(stack.downloadLogs.bucket), 'RegionalDomainName'] },
+          Prefix: 'cdn/',
+          IncludeCookies: false,
+        },
+      }),
+    });
+  });
+
+  it('expect the log bucket to keep ACLs (bucket owner preferred) and expire logs after 30 days when CloudFront writes to it', () => {
+    const [, bucket] = resources('AWS::S3::Bucket').find(([id]) => id === logicalId(stack.downloadLogs.bucket))!;
+    expect(bucket.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] });
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual(expect.arrayContaining([expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })]));
+  });
+
+  it('expect the download-log function to be invoked for .gz objects created under the prefix only', () => {
+    const [, notifications] = resources('Custom::S3BucketNotifications').find(([, r]) => r.Properties.BucketName?.Ref === logicalId(stack.downloadLogs.bucket))!;
+    const configs = notifications.Properties.NotificationConfiguration.LambdaFunctionConfigurations as { Events: string[]; Filter: { Key: { FilterRules: { Name: string; Value: string }[] } }; LambdaFunctionArn: unknown }[];
+    expect(configs).toHaveLength(1);
+    expect(configs[0]!.Events).toEqual(['s3:ObjectCreated:*']);
+    expect(configs[0]!.LambdaFunctionArn).toEqual({ 'Fn::GetAtt': [logicalId(stack.downloadLogs.function), 'Arn'] });
+    const rules = Object.fromEntries(configs[0]!.Filter.Key.FilterRules.map((r) => [r.Name, r.Value]));
+    expect(rules).toEqual({ prefix: 'cdn/', suffix: '.gz' });
+  });
+
+  it('expect the download-log function to read only log objects under the prefix, and touch only the devices and deployments tables', () => {
+    const roleId = stack.getLogicalId(stack.downloadLogs.function.role!.node.defaultChild as never);
+    const statements = resources('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const s3Statements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
+    expect(s3Statements).toEqual([
+      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.downloadLogs.bucket), 'Arn'] }, '/cdn/*']] } }),
+    ]);
+    const text = JSON.stringify(statements);
+    expect(text).toContain(logicalId(stack.tables.devices));
+    expect(text).toContain(logicalId(stack.tables.deployments));
+    for (const other of [stack.tables.firmware, stack.storage.bucket, stack.ingest.bucket]) expect(text).not.toContain(logicalId(other));
+    expect(actionsOf(stack.downloadLogs.function).some((a) => a.startsWith('secretsmanager:'))).toBe(false);
+  });
+
+  it('expect the download-log function to know its bucket and prefix when deployed', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CDN_LOG_BUCKET: { Ref: logicalId(stack.downloadLogs.bucket) }, CDN_LOG_PREFIX: 'cdn/', DEVICES_TABLE: Match.anyValue(), DEPLOYMENTS_TABLE: Match.anyValue() }) },
+    });
+  });
+
+  it('expect failed log-file invocations to be retried twice', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(stack.downloadLogs.function) },
+      MaximumRetryAttempts: 2,
+    });
+  });
+});
+
 describe('buckets', () => {
   it('block public access, encrypt and enforce TLS on every bucket', () => {
     const buckets = resources('AWS::S3::Bucket');
-    expect(buckets).toHaveLength(2);
+    expect(buckets).toHaveLength(3);
     for (const [id, b] of buckets) {
       expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
         BlockPublicAcls: true,
@@ -199,7 +258,8 @@ describe('buckets', () => {
         RestrictPublicBuckets: true,
       });
       expect(b.Properties.BucketEncryption).toBeDefined();
-      expect(b.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      // Firmware and uploads keep every version; CloudFront log files are written once and expire.
+      if (id !== logicalId(stack.downloadLogs.bucket)) expect(b.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
       const policy = resources('AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: id }));
       expect(JSON.stringify(policy?.[1].Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }

@@ -8,7 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FLEET_DIMENSIONS, METRIC, METRIC_NAMESPACE, type MetricName } from '../../lambdas/shared/metrics';
+import { FLEET_DIMENSIONS, METRIC, METRIC_NAMESPACE, type MetricName } from '../../lambdas/shared/metric-names';
 import { OtaFunction } from './ota-function';
 
 export interface ObservabilityProps {

@@ -1,16 +1,11 @@
 /**
- * Every HTTP operation of the platform, device protocols first, then the operator API. The route
- * table (lambdas/routes.ts), the OpenAPI document (./openapi.ts), the handlers' dispatch, the CLI
- * and the console all read this list. Pure: zod/mini and core only.
+ * Every HTTP operation of the platform: the device protocols' (lambdas/protocols/registry.ts), then
+ * the operator API's. The route table (lambdas/routes.ts), the OpenAPI document (./openapi.ts), the
+ * handlers' dispatch, the CLI and the console all read this list. Pure: zod/mini and core only.
  */
 import * as z from 'zod/mini';
 import { IngestManifestSchema } from '../core/manifest';
-import { ARDUINO_OPERATIONS } from '../protocols/arduino/contract';
-import { BOTA_OPERATIONS } from '../protocols/bota/contract';
-import { CHEEKO_OPERATIONS } from '../protocols/cheeko/contract';
-import { FIREFLY_OPERATIONS } from '../protocols/firefly/contract';
-import { IOTAAP_OPERATIONS } from '../protocols/iotaap/contract';
-import { NATIVE_OPERATIONS } from '../protocols/native/contract';
+import { PROTOCOL_OPERATIONS } from '../protocols/registry';
 import type { Operation } from './operation';
 import { OPERATOR_OPERATIONS } from './operator';
 import { named } from './schema';
@@ -24,16 +19,7 @@ named(
   'Not an HTTP body: the CI `manifest.json` uploaded last into the ingest bucket (`<product>/<version>/manifest.json`), which starts ingest; the verdict is written next to it as result.json.',
 );
 
-export const OPERATIONS = [
-  ...NATIVE_OPERATIONS,
-  ...FIREFLY_OPERATIONS,
-  ...ARDUINO_OPERATIONS,
-  ...CHEEKO_OPERATIONS,
-  ...IOTAAP_OPERATIONS.filter((o) => o.auth === 'none'),
-  ...BOTA_OPERATIONS,
-  ...OPERATOR_OPERATIONS,
-  ...IOTAAP_OPERATIONS.filter((o) => o.auth === 'iam'),
-] as const satisfies readonly Operation[];
+export const OPERATIONS = [...PROTOCOL_OPERATIONS, ...OPERATOR_OPERATIONS] as const satisfies readonly Operation[];
 
 export type AnyOperation = (typeof OPERATIONS)[number];
 /** The operations one Lambda function serves. */

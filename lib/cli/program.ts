@@ -5,6 +5,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Argument, Command, CommanderError, Option } from 'commander';
+import { BINDINGS } from '../../lambdas/protocols/registry';
 import { apiClientFor } from './api';
 import { resolveConnection, type ConnectionOptions, type ResolvedConnection } from './config';
 import { collectKeyValue, parseBoolArg, parseIntArg, parseList, parseNumberArg, type Ctx } from './context';
@@ -168,7 +169,7 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
 
   // product -----------------------------------------------------------------------------------
   const productCmd = program.command('product').description('Products: settings, product key');
-  productCmd
+  const productPutCmd = productCmd
     .command('put')
     .description('Create or replace a product (PUT replaces every setting; --merge keeps the ones not given)')
     .argument('<product>', 'product id ([a-z0-9][a-z0-9_-]{0,31})')
@@ -183,14 +184,11 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
     .option('--auto-register <bool>', 'devices register on first check-in', parseBoolArg('--auto-register'))
     .option('--poll-interval <seconds>', 'poll interval handed to devices', parseIntArg('--poll-interval', 1))
     .option('--device-quota <n>', 'maximum registered devices', parseIntArg('--device-quota', 1))
-    .option('--firefly-class <class>', 'FireFly/esp32FOTA product class')
-    .option('--firefly-hex <hex>', 'FireFly product hex (0x…)')
-    .option('--cheeko-app <application>', 'Cheeko application name')
-    .option('--cheeko-default', 'this product answers Cheeko checks without an application')
-    .option('--iotaap', 'bind the IoTaaP protocol')
     .option('--file <json>', 'a JSON PUT body (snake_case); flags override it')
-    .option('--merge', 'start from the current settings')
-    .action(action((cmd, id: string) => productPut(ctxOf(cmd), id, cmd.opts())));
+    .option('--merge', 'start from the current settings');
+  // Each protocol binding brings its own flags (lambdas/protocols/registry.ts).
+  for (const b of BINDINGS) for (const f of b.cli.flags) productPutCmd.option(f.flag, f.description);
+  productPutCmd.action(action((cmd, id: string) => productPut(ctxOf(cmd), id, cmd.opts())));
   productCmd
     .command('get')
     .argument('<product>')

@@ -1,4 +1,5 @@
 /** `otactl product put|get|rotate-key|retire-previous-key` (PUT/GET /admin/v1/products/{p}, POST …/key, DELETE …/key/previous). */
+import { BINDINGS } from '../../../lambdas/protocols/registry';
 import { readFileSync } from 'node:fs';
 import { adminPath } from '../api';
 import { emit, type Ctx } from '../context';
@@ -14,11 +15,8 @@ export interface ProductPutOptions {
   readonly autoRegister?: boolean;
   readonly pollInterval?: number;
   readonly deviceQuota?: number;
-  readonly fireflyClass?: string;
-  readonly fireflyHex?: string;
-  readonly cheekoApp?: string;
-  readonly cheekoDefault?: boolean;
-  readonly iotaap?: boolean;
+  /** Protocol binding flags (each binding's `cli.flags`, camelCased by commander). */
+  readonly [bindingFlag: string]: unknown;
   /** A JSON file with a full/partial PUT body (snake_case); flags override it. */
   readonly file?: string;
   /** Start from the product's current settings (PUT replaces the whole product). */
@@ -29,12 +27,8 @@ type Body = Record<string, unknown> & { protocols?: Record<string, unknown> };
 
 /** The PUT body equivalent of a GET answer, so `--merge` changes only what the flags name. */
 export function putBodyOf(p: any): Body {
-  const protocols: Record<string, unknown> = {};
-  if (p.protocols?.firefly) protocols.firefly = { product_class: p.protocols.firefly.product_class, product_hex: p.protocols.firefly.product_hex };
-  if (p.protocols?.cheeko) {
-    protocols.cheeko = { application: p.protocols.cheeko.application, ...(p.protocols.cheeko.default ? { default: true } : {}) };
-  }
-  if (p.protocols?.iotaap) protocols.iotaap = true;
+  // The product view's `protocols` is what the PUT takes (lambdas/protocols/*/index.ts `present`).
+  const protocols: Record<string, unknown> = { ...(p.protocols ?? {}) };
   return {
     name: p.name,
     chip: p.chip,
@@ -57,15 +51,15 @@ export function productBody(base: Body, o: ProductPutOptions): Body {
   if (o.pollInterval !== undefined) body.poll_interval_s = o.pollInterval;
   if (o.deviceQuota !== undefined) body.device_quota = o.deviceQuota;
   const protocols: Record<string, unknown> = { ...(body.protocols ?? {}) };
-  if (o.fireflyClass !== undefined || o.fireflyHex !== undefined) {
-    if (!o.fireflyClass || !o.fireflyHex) throw new UsageError('--firefly-class and --firefly-hex go together');
-    protocols.firefly = { product_class: o.fireflyClass, product_hex: o.fireflyHex };
-  }
-  if (o.cheekoApp !== undefined) protocols.cheeko = { application: o.cheekoApp, ...(o.cheekoDefault ? { default: true } : {}) };
-  else if (o.cheekoDefault !== undefined) throw new UsageError('--cheeko-default needs --cheeko-app');
-  if (o.iotaap !== undefined) {
-    if (o.iotaap) protocols.iotaap = true;
-    else delete protocols.iotaap;
+  for (const b of BINDINGS) {
+    let wire: unknown;
+    try {
+      wire = b.cli.fromFlags(o as Readonly<Record<string, unknown>>);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (wire === null) delete protocols[b.key];
+    else if (wire !== undefined) protocols[b.key] = wire;
   }
   if (Object.keys(protocols).length) body.protocols = protocols;
   else delete body.protocols;
@@ -95,8 +89,7 @@ export const renderProduct = (p: any): string =>
     ['device quota', p.device_quota],
     ['product key', p.product_key_set ? `set${p.previous_product_key_accepted ? ' (previous key still accepted)' : ''}` : 'none'],
     ['protocols', Object.keys(p.protocols ?? {})],
-    ...(p.protocols?.firefly ? [['firefly', `${p.protocols.firefly.product_class} ${p.protocols.firefly.product_hex}`] as const] : []),
-    ...(p.protocols?.cheeko ? [['cheeko', `${p.protocols.cheeko.application}${p.protocols.cheeko.default ? ' (default)' : ''}`] as const] : []),
+    ...BINDINGS.filter((b) => p.protocols?.[b.key] && b.key !== 'iotaap').map((b) => [b.key, b.cli.describe(p.protocols[b.key])] as const),
     ['created', p.created_at],
     ['updated', p.updated_at],
   ]);

@@ -3,6 +3,19 @@ import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } fro
 export const isConditionalCheckFailed = (e: unknown): boolean =>
   typeof e === 'object' && e !== null && (e as { name?: string }).name === 'ConditionalCheckFailedException';
 
+/**
+ * A conditional write: its result, or undefined when DynamoDB refused the condition (the state
+ * moved under us — the caller decides what that means). Every other error is thrown.
+ */
+export async function conditionally<T>(write: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await write();
+  } catch (e) {
+    if (isConditionalCheckFailed(e)) return undefined;
+    throw e;
+  }
+}
+
 /** Removes the storage-only attributes from an item before it becomes a domain object. */
 export function stripKeys<T>(item: Record<string, unknown>, ...extra: string[]): T {
   const out: Record<string, unknown> = { ...item };
@@ -11,8 +24,7 @@ export function stripKeys<T>(item: Record<string, unknown>, ...extra: string[]):
 }
 
 /** DynamoDB sets come back as JS Sets; the domain uses sorted arrays. */
-export const numberSetToArray = (v: unknown): number[] =>
-  v instanceof Set ? [...v].map(Number).sort((a, b) => a - b) : Array.isArray(v) ? v.map(Number) : [];
+export const numberSetToArray = (v: unknown): number[] => (v instanceof Set ? [...v].map(Number).sort((a, b) => a - b) : Array.isArray(v) ? v.map(Number) : []);
 
 /** Opaque pagination cursor (base64url of LastEvaluatedKey). */
 export const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>

@@ -9,10 +9,21 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inFlightSortKey } from '../../core/rollout';
 import type { Deployment, DeploymentCounts, DeploymentState } from '../../core/model';
-import { isConditionalCheckFailed, queryAll } from './ddb';
+import { conditionally, queryAll } from './ddb';
 
 export type CounterName = keyof DeploymentCounts;
-const COUNTERS: readonly CounterName[] = ['offered', 'downloading', 'installing', 'succeeded', 'failed', 'rolledBack', 'timedOut', 'downloaded', 'inferredSucceeded', 'inferredFailed'];
+const COUNTERS: readonly CounterName[] = [
+  'offered',
+  'downloading',
+  'installing',
+  'succeeded',
+  'failed',
+  'rolledBack',
+  'timedOut',
+  'downloaded',
+  'inferredSucceeded',
+  'inferredFailed',
+];
 
 const ROLLOUTS_PK = '@rollouts';
 const inFlightPk = (deploymentId: string) => `@inflight#${deploymentId}`;
@@ -37,7 +48,9 @@ function toDeployment(item: Record<string, unknown>): Deployment {
   const counts = Object.fromEntries(COUNTERS.map((c) => [c, Number(rest[c] ?? 0)])) as unknown as DeploymentCounts;
   for (const c of COUNTERS) delete rest[c];
   const hasBaseline = BASELINE.some(([attr]) => rest[attr] !== undefined);
-  const policyBaseline = hasBaseline ? (Object.fromEntries(BASELINE.map(([attr, counter]) => [counter, Number(rest[attr] ?? 0)])) as Deployment['policyBaseline']) : undefined;
+  const policyBaseline = hasBaseline
+    ? (Object.fromEntries(BASELINE.map(([attr, counter]) => [counter, Number(rest[attr] ?? 0)])) as Deployment['policyBaseline'])
+    : undefined;
   for (const [attr] of BASELINE) delete rest[attr];
   return { ...(rest as unknown as Omit<Deployment, 'counts'>), counts, ...(policyBaseline ? { policyBaseline } : {}) };
 }
@@ -60,9 +73,7 @@ export class DeploymentStore {
   }
 
   async get(productId: string, deploymentId: string, consistent = false): Promise<Deployment | undefined> {
-    const r = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: productId, sk: deploymentId }, ConsistentRead: consistent }),
-    );
+    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: productId, sk: deploymentId }, ConsistentRead: consistent }));
     return r.Item ? toDeployment(r.Item) : undefined;
   }
 
@@ -88,8 +99,8 @@ export class DeploymentStore {
     const values: Record<string, unknown> = { ':to': to, ':now': now };
     from.forEach((s, i) => (values[`:from${i}`] = s));
     if (reason !== undefined) values[':reason'] = reason;
-    try {
-      const r = await this.doc.send(
+    const r = await conditionally(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: productId, sk: deploymentId },
@@ -101,12 +112,10 @@ export class DeploymentStore {
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return toDeployment(r.Attributes!);
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return undefined;
-      throw e;
-    }
+      ),
+    );
+    if (!r) return undefined;
+    return toDeployment(r.Attributes!);
   }
 
   /**
@@ -115,8 +124,8 @@ export class DeploymentStore {
    * new percentage is lower.
    */
   async raisePercentage(productId: string, deploymentId: string, percentage: number, now: string): Promise<Deployment | undefined> {
-    try {
-      const r = await this.doc.send(
+    const r = await conditionally(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: productId, sk: deploymentId },
@@ -126,12 +135,10 @@ export class DeploymentStore {
           ExpressionAttributeValues: { ':p': percentage, ':now': now, ':active': 'active', ':paused': 'paused' },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return toDeployment(r.Attributes!);
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return undefined;
-      throw e;
-    }
+      ),
+    );
+    if (!r) return undefined;
+    return toDeployment(r.Attributes!);
   }
 
   /**
@@ -141,22 +148,20 @@ export class DeploymentStore {
    * when the deployment is no longer active.
    */
   async recordOffer(productId: string, deploymentId: string, increment: 0 | 1): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: productId, sk: deploymentId },
-          UpdateExpression: 'ADD offered :inc',
-          ConditionExpression: '#state = :active',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':inc': increment, ':active': 'active' },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return (
+      (await conditionally(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: productId, sk: deploymentId },
+            UpdateExpression: 'ADD offered :inc',
+            ConditionExpression: '#state = :active',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':inc': increment, ':active': 'active' },
+          }),
+        ),
+      )) !== undefined
+    );
   }
 
   /**
@@ -165,8 +170,8 @@ export class DeploymentStore {
    */
   async increment(productId: string, deploymentId: string, counter: CounterName | readonly CounterName[]): Promise<Deployment | undefined> {
     const counters = typeof counter === 'string' ? [counter] : counter;
-    try {
-      const r = await this.doc.send(
+    const r = await conditionally(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: productId, sk: deploymentId },
@@ -176,12 +181,10 @@ export class DeploymentStore {
           ExpressionAttributeValues: { ':one': 1 },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return toDeployment(r.Attributes!);
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return undefined;
-      throw e;
-    }
+      ),
+    );
+    if (!r) return undefined;
+    return toDeployment(r.Attributes!);
   }
 
   /**
@@ -189,22 +192,20 @@ export class DeploymentStore {
    * `active`, so of many concurrent reports crossing the threshold exactly one pauses it.
    */
   async autoPause(productId: string, deploymentId: string, reason: string, now: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: productId, sk: deploymentId },
-          UpdateExpression: 'SET #state = :paused, stateReason = :reason, updatedAt = :now ADD autoPauses :one',
-          ConditionExpression: '#state = :active',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':paused': 'paused', ':active': 'active', ':reason': reason, ':now': now, ':one': 1 },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return (
+      (await conditionally(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: productId, sk: deploymentId },
+            UpdateExpression: 'SET #state = :paused, stateReason = :reason, updatedAt = :now ADD autoPauses :one',
+            ConditionExpression: '#state = :active',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':paused': 'paused', ':active': 'active', ':reason': reason, ':now': now, ':one': 1 },
+          }),
+        ),
+      )) !== undefined
+    );
   }
 
   /**
@@ -214,8 +215,8 @@ export class DeploymentStore {
   async resume(productId: string, deploymentId: string, now: string): Promise<Deployment | undefined> {
     // One conditional update: the state change and the baseline cannot be observed apart.
     const sets = BASELINE.map(([attr, counter]) => `${attr} = if_not_exists(${counter}, :zero)`).join(', ');
-    try {
-      const r = await this.doc.send(
+    const r = await conditionally(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: productId, sk: deploymentId },
@@ -225,18 +226,23 @@ export class DeploymentStore {
           ExpressionAttributeValues: { ':active': 'active', ':paused': 'paused', ':now': now, ':zero': 0 },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return toDeployment(r.Attributes!);
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return undefined;
-      throw e;
-    }
+      ),
+    );
+    if (!r) return undefined;
+    return toDeployment(r.Attributes!);
   }
 
   /** A scheduled canary's next step: conditional on still being active at step `fromStep`. */
-  async advanceStep(productId: string, deploymentId: string, fromStep: number, toStep: number, percentage: number, now: string): Promise<Deployment | undefined> {
-    try {
-      const r = await this.doc.send(
+  async advanceStep(
+    productId: string,
+    deploymentId: string,
+    fromStep: number,
+    toStep: number,
+    percentage: number,
+    now: string,
+  ): Promise<Deployment | undefined> {
+    const r = await conditionally(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: productId, sk: deploymentId },
@@ -246,12 +252,10 @@ export class DeploymentStore {
           ExpressionAttributeValues: { ':p': percentage, ':to': toStep, ':from': fromStep, ':now': now, ':active': 'active' },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return toDeployment(r.Attributes!);
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return undefined;
-      throw e;
-    }
+      ),
+    );
+    if (!r) return undefined;
+    return toDeployment(r.Attributes!);
   }
 
   /** Indexes an offer until it finishes (only deployments with an in-progress timeout need it). */
@@ -263,19 +267,17 @@ export class DeploymentStore {
 
   /** Removes an in-flight offer; true only for the caller that removed it (finish vs. timeout race). */
   async removeInFlight(deploymentId: string, offeredAt: string, deviceId: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { pk: inFlightPk(deploymentId), sk: inFlightSortKey(offeredAt, deviceId) },
-          ConditionExpression: 'attribute_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return (
+      (await conditionally(() =>
+        this.doc.send(
+          new DeleteCommand({
+            TableName: this.table,
+            Key: { pk: inFlightPk(deploymentId), sk: inFlightSortKey(offeredAt, deviceId) },
+            ConditionExpression: 'attribute_exists(pk)',
+          }),
+        ),
+      )) !== undefined
+    );
   }
 
   /** In-flight offers made before `cutoff` (ISO time), oldest first: one Query, no scan. */
@@ -288,7 +290,9 @@ export class DeploymentStore {
         Limit: limit,
       }),
     );
-    return (r.Items ?? []).map((i) => ({ productId: i.productId, deploymentId: i.deploymentId, deviceId: i.deviceId, offeredAt: i.offeredAt }) as InFlightOffer);
+    return (r.Items ?? []).map(
+      (i) => ({ productId: i.productId, deploymentId: i.deploymentId, deviceId: i.deviceId, offeredAt: i.offeredAt }) as InFlightOffer,
+    );
   }
 
   /** Puts a deployment on the sweeper's list (schedules, timeouts). */

@@ -167,6 +167,7 @@ const operations: Record<string, Operation> = {
         pollIntervalS: body.poll_interval_s ?? 900,
         deviceQuota: body.device_quota,
         deviceSelectsChannel: body.device_selects_channel,
+        maxImageSize: body.max_image_size,
         protocols,
       },
       nowIso(),

@@ -33,11 +33,31 @@ export type IngestResult =
       readonly state: Firmware['state'];
       readonly files: readonly { role: FileRole; name: string; size: number; sha256: string; crc32: string }[];
       readonly excluded: readonly string[];
+      /** What the image says about itself (esp_image_header_t + esp_app_desc_t), as recorded on the build. */
+      readonly app: ImageSummary;
       /** Devices the build was assigned to (manifest `assign_to`). */
       readonly assigned_to?: readonly string[];
       readonly duplicate: boolean;
     }
   | { readonly status: 'rejected'; readonly code: string; readonly reason: string; readonly product?: string; readonly version?: string };
+
+export interface ImageSummary {
+  readonly project_name: string;
+  readonly version: string;
+  readonly idf_version: string;
+  readonly secure_version: number | null;
+  readonly min_chip_rev_full: number | null;
+  readonly max_chip_rev_full: number | null;
+}
+
+const imageSummary = (a: AppDescriptor): ImageSummary => ({
+  project_name: a.projectName,
+  version: a.version,
+  idf_version: a.idfVersion,
+  secure_version: a.secureVersion ?? null,
+  min_chip_rev_full: a.minChipRevFull ?? null,
+  max_chip_rev_full: a.maxChipRevFull ?? null,
+});
 
 export interface IngestServiceDeps {
   readonly s3: S3Client;
@@ -209,6 +229,7 @@ export class IngestService {
       state: stored.state,
       files: files.map(({ role, name, size, sha256, crc32 }) => ({ role, name, size, sha256, crc32 })),
       excluded: classes.excluded,
+      app: imageSummary(stored.app),
       ...(assigned ? { assigned_to: assigned } : {}),
       duplicate: duplicate || !written,
     };

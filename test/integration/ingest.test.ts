@@ -67,6 +67,28 @@ describe('accepts', () => {
     await expect(t.platform.s3.send(new HeadObjectCommand({ Bucket: t.platform.buckets.firmware, Key: `ing/${result.build_number}/ui.bin` }))).resolves.toBeDefined();
   });
 
+  it('records what the image says about itself: secure_version and the chip revision range of the extended header', async () => {
+    const app = image('1.0.2', 14, { projectName: 'rev-aware', idfVersion: 'v5.4', secureVersion: 3, minChipRev: 1, minChipRevFull: 101, maxChipRevFull: 399 });
+    const result = await publishRelease(t.platform, { product: 'ing', version: '1.0.2', files: { 'fw.bin': app } });
+    expect(result).toMatchObject({
+      status: 'accepted',
+      app: { project_name: 'rev-aware', version: '1.0.2', idf_version: 'v5.4', secure_version: 3, min_chip_rev_full: 101, max_chip_rev_full: 399 },
+    });
+    const fw = (await t.api.get(`/admin/v1/products/ing/firmware/${result.build_number}`)).body;
+    expect(fw.app).toEqual({
+      project_name: 'rev-aware',
+      version: '1.0.2',
+      idf_version: 'v5.4',
+      chip_id: 0x0009,
+      compile_date: 'Nov 23 2026',
+      compile_time: '12:00:00',
+      secure_version: 3,
+      min_chip_rev: 1,
+      min_chip_rev_full: 101,
+      max_chip_rev_full: 399,
+    });
+  });
+
   it('publishes directly as RELEASED when the manifest says release: true', async () => {
     const result = await publishRelease(t.platform, { product: 'ing', version: '1.0.1', files: { 'fw.bin': image('1.0.1', 12) }, manifest: { release: true } });
     expect(result).toMatchObject({ status: 'accepted', state: 'RELEASED' });
@@ -152,6 +174,27 @@ describe('idempotency', () => {
     expect(builds[2]).toBeGreaterThan(builds[1]!);
     const all = (await t.api.get('/admin/v1/products/ing/firmware')).body.items.map((f: any) => f.build_number ?? f.build);
     expect(new Set(all).size).toBe(all.length);
+  });
+});
+
+describe('product max_image_size', () => {
+  it('is settable through the product PUT, shown by the presenter, and enforced by the ingest', async () => {
+    const shown = await createProduct(t.api, 'small', { chip: 'esp32s3', max_image_size: 128 * 1024 });
+    expect(shown.max_image_size).toBe(128 * 1024);
+    expect((await t.api.get('/admin/v1/products/small')).body.max_image_size).toBe(128 * 1024);
+    const big = await publishRelease(t.platform, { product: 'small', version: '1.0.0', files: { 'fw.bin': image('1.0.0', 80, { size: 200 * 1024 }) } });
+    expect(big).toMatchObject({ status: 'rejected', code: 'image_too_large' });
+    const fits = await publishRelease(t.platform, { product: 'small', version: '1.0.1', files: { 'fw.bin': image('1.0.1', 81, { size: 100 * 1024 }) } });
+    expect(fits.status).toBe('accepted');
+    // Back to the default when a PUT leaves it out; the default is shown, not null.
+    expect((await createProduct(t.api, 'small', { chip: 'esp32s3' })).max_image_size).toBe(0x640000);
+  });
+
+  it('refuses values outside 64 KiB .. 32 MiB and non-integers', async () => {
+    for (const v of [1024, 64 * 1024 - 1, 32 * 1024 * 1024 + 1, 100000.5, '1000000']) {
+      const r = await t.api.put('/admin/v1/products/small', { chip: 'esp32s3', security_mode: 'open', max_image_size: v });
+      expect(r.status).toBe(400);
+    }
   });
 });
 

@@ -62,6 +62,7 @@ export const Product = named('Product', z.object({
   poll_interval_s: count(),
   device_quota: z.nullable(count().check(z.describe('Most devices the product may register; beyond it a new device gets `over_limit`'))),
   device_selects_channel: z.boolean().check(z.describe('Devices may move themselves to the channel they send; otherwise the operator-set channel wins')),
+  max_image_size: count().check(z.describe('Largest app image the ingest accepts (bytes; default 6553600 = 0x640000)')),
   protocols: z.object({
     firefly: z.optional(z.object({ product_class: str(), product_hex: str() })),
     cheeko: z.optional(z.object({ application: str(), default: z.boolean() })),
@@ -88,6 +89,10 @@ export const Firmware = named('Firmware', z.object({
       chip_id: count(),
       compile_date: z.nullable(str()),
       compile_time: z.nullable(str()),
+      secure_version: z.nullable(count().check(z.describe('esp_app_desc_t.secure_version (anti-rollback)'))),
+      min_chip_rev: z.nullable(count().check(z.describe('esp_image_header_t.min_chip_rev (major revision, legacy)'))),
+      min_chip_rev_full: z.nullable(count().check(z.describe('esp_image_header_t.min_chip_rev_full (major × 100 + minor)'))),
+      max_chip_rev_full: z.nullable(count().check(z.describe('esp_image_header_t.max_chip_rev_full (major × 100 + minor; 65535 = no limit)'))),
     })
     .check(z.describe("The image's esp_app_desc_t")),
   notes: z.nullable(str()),

@@ -3,7 +3,12 @@
  * snake_case JSON representation of domain objects.
  */
 import * as z from 'zod/mini';
+import { DEFAULT_MAX_IMAGE_SIZE } from './esp-image';
 import { CHANNEL_PATTERN } from './manifest';
+
+/** Bounds of a product's `max_image_size` (bytes). */
+export const MIN_MAX_IMAGE_SIZE = 64 * 1024;
+export const MAX_MAX_IMAGE_SIZE = 32 * 1024 * 1024;
 import { PRODUCT_HEX_PATTERN } from './protocols/firefly';
 
 /** Device group names (deployment targeting, device PATCH). */
@@ -27,6 +32,12 @@ export const PutProductSchema = z.strictObject({
   device_quota: z.optional(z.int().check(z.gte(1), z.lte(100_000_000))),
   /** Devices may move themselves to the channel they send; default: the operator-set channel wins. */
   device_selects_channel: z.optional(z.boolean()),
+  /**
+   * Largest app image the ingest accepts, bytes: 64 KiB (no real app is smaller) to 32 MiB (the
+   * largest flash an ESP32-S3 maps; the upload function holds the image in memory). Default
+   * 0x640000, the OTA slot of a 16 MB layout.
+   */
+  max_image_size: z.optional(z.int().check(z.gte(MIN_MAX_IMAGE_SIZE), z.lte(MAX_MAX_IMAGE_SIZE))),
   protocols: z.optional(
     z.strictObject({
       firefly: z.optional(
@@ -146,6 +157,7 @@ export const presentProduct = (p: Product) => ({
   poll_interval_s: p.pollIntervalS,
   device_quota: p.deviceQuota ?? null,
   device_selects_channel: Boolean(p.deviceSelectsChannel),
+  max_image_size: p.maxImageSize ?? DEFAULT_MAX_IMAGE_SIZE,
   protocols: {
     ...(p.protocols?.firefly ? { firefly: { product_class: p.protocols.firefly.productClass, product_hex: p.protocols.firefly.productHex } } : {}),
     ...(p.protocols?.cheeko ? { cheeko: { application: p.protocols.cheeko.application, default: Boolean(p.protocols.cheeko.default) } } : {}),
@@ -170,6 +182,10 @@ export const presentFirmware = (f: Firmware) => ({
     chip_id: f.app.chipId,
     compile_date: f.app.compileDate ?? null,
     compile_time: f.app.compileTime ?? null,
+    secure_version: f.app.secureVersion ?? null,
+    min_chip_rev: f.app.minChipRev ?? null,
+    min_chip_rev_full: f.app.minChipRevFull ?? null,
+    max_chip_rev_full: f.app.maxChipRevFull ?? null,
   },
   notes: f.notes ?? null,
   boards: f.boards ?? null,

@@ -1,6 +1,9 @@
 /**
- * ESP-IDF application image: the 24-byte `esp_image_header_t`, the first segment header, then
- * `esp_app_desc_t` at byte 32. Parsed from the head of the upload so a wrong-chip or
+ * ESP-IDF application image: the 24-byte `esp_image_header_t` (magic, segment count, SPI
+ * settings, entry point, wp pin, pin drive, `chip_id` u16 @12, `min_chip_rev` u8 @14,
+ * `min_chip_rev_full` u16 @15, `max_chip_rev_full` u16 @17, reserved, `hash_appended` @23), the
+ * first segment header, then `esp_app_desc_t` at byte 32 (magic 0xABCD5432, `secure_version`
+ * u32 @36, reserved, `version` @48, `project_name` @80, `time` @112, `date` @128, `idf_ver` @144). Parsed from the head of the upload so a wrong-chip or
  * wrong-version image is rejected before any device could brick itself on it.
  */
 import { DomainError } from './errors';
@@ -60,6 +63,10 @@ export function parseEspAppImage(head: Uint8Array): EspAppImage {
       compileTime: cString(head, 112, 16),
       compileDate: cString(head, 128, 16),
       idfVersion: cString(head, 144, 32),
+      secureVersion: view.getUint32(36, true),
+      minChipRev: head[14],
+      minChipRevFull: view.getUint16(15, true),
+      maxChipRevFull: view.getUint16(17, true),
     },
   };
 }

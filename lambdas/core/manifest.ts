@@ -10,6 +10,8 @@ import { isValidVersion } from './version';
 export const PRODUCT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const BOARD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
+/** Object names whose arrival (re-)evaluates their release folder: the manifest, and the files it may be waiting for. */
+export const INGEST_TRIGGER_SUFFIXES = ['manifest.json', '.bin', '.ufw'] as const;
 export const FILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const IngestManifestSchema = z

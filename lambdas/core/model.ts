@@ -83,6 +83,15 @@ export interface AppDescriptor {
   readonly idfVersion: string;
   readonly compileDate?: string;
   readonly compileTime?: string;
+  /** `esp_app_desc_t.secure_version`: anti-rollback counter (eFuse), absent on builds ingested before it was read. */
+  readonly secureVersion?: number;
+  /**
+   * From the extended image header (`esp_image_header_t`): the legacy `min_chip_rev` (major only)
+   * and `min_chip_rev_full` / `max_chip_rev_full` (major × 100 + minor; 0xffff max = no upper bound).
+   */
+  readonly minChipRev?: number;
+  readonly minChipRevFull?: number;
+  readonly maxChipRevFull?: number;
 }
 
 export interface Firmware {

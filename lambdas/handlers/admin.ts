@@ -48,6 +48,7 @@ const implementations: Implementations<AdminOperation> = {
       pollIntervalS: body.poll_interval_s,
       deviceQuota: body.device_quota,
       deviceSelectsChannel: body.device_selects_channel,
+      maxImageSize: body.max_image_size,
       protocols: pr
         ? {
             ...(pr.firefly ? { firefly: { productClass: pr.firefly.product_class, productHex: pr.firefly.product_hex.toLowerCase() } } : {}),

@@ -26,6 +26,10 @@ export const handler = async (event: S3Event): Promise<void> => {
   try {
     for (const record of event.Records ?? []) {
       const key = decodeS3Key(record.s3.object.key);
+      if (key === undefined) {
+        logger.warn('ignoring an event whose key is not URL-encoded', { key: record.s3.object.key });
+        continue;
+      }
       logger.resetKeys();
       logger.appendKeys({ logKey: key, sequencer: record.s3.object.sequencer });
       const summary = await logs.processFile(record.s3.bucket.name, key);

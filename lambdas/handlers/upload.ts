@@ -1,7 +1,9 @@
 /**
  * upload — everything that brings firmware in.
- * - S3 `manifest.json` events from the ingest bucket (async; rejections are final and recorded in
- *   result.json; infrastructure faults throw so Lambda retries and the DLQ keeps what still fails);
+ * - S3 events from the ingest bucket (async): `manifest.json` starts an ingest; a `.bin`/`.ufw`
+ *   re-evaluates its folder's manifest when that is waiting for files. Every run ends in a
+ *   result.json verdict; unexpected faults are recorded as `error` and thrown so Lambda retries
+ *   and the DLQ keeps what still fails;
  * - IoTaaP's HTTP firmware upload, which writes into the same ingest bucket and waits for the verdict.
  */
 import type { S3Event } from 'aws-lambda';
@@ -12,7 +14,8 @@ import { routedHandler } from '../protocols/types';
 import { requireEnv } from '../shared/config';
 import { ENV } from '../shared/env';
 import type { HttpEvent } from '../shared/http';
-import { IngestService, MANIFEST_NAME } from '../shared/ingest-service';
+import { numberEnv } from '../shared/config';
+import { DEFAULT_UPLOAD_WINDOW_MS, IngestService, INGEST_TRIGGER_SUFFIXES, MANIFEST_NAME } from '../shared/ingest-service';
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
 import { s3Client } from '../shared/s3';
@@ -48,6 +51,7 @@ const ingest = new IngestService({
   firmwareBucket: requireEnv(ENV.FIRMWARE_BUCKET),
   logger,
   assign,
+  uploadWindowMs: numberEnv(ENV.INGEST_UPLOAD_WINDOW_SECONDS, DEFAULT_UPLOAD_WINDOW_MS / 1000) * 1000,
 });
 
 async function onS3Event(event: S3Event): Promise<void> {
@@ -61,10 +65,15 @@ async function onS3Event(event: S3Event): Promise<void> {
 async function ingestRecords(event: S3Event): Promise<void> {
   for (const record of event.Records ?? []) {
     const key = decodeS3Key(record.s3.object.key);
-    if (record.s3.bucket.name !== ingestBucket || !key.endsWith(MANIFEST_NAME)) continue;
+    if (key === undefined) {
+      logger.warn('ignoring an event whose key is not URL-encoded', { key: record.s3.object.key });
+      continue;
+    }
+    if (record.s3.bucket.name !== ingestBucket || !INGEST_TRIGGER_SUFFIXES.some((s) => key.endsWith(s))) continue;
     logger.resetKeys();
-    logger.appendKeys({ manifestKey: key, sequencer: record.s3.object.sequencer });
-    await ingest.ingest(key, record.s3.object.versionId || undefined);
+    logger.appendKeys({ objectKey: key, sequencer: record.s3.object.sequencer });
+    if (key === MANIFEST_NAME || key.endsWith(`/${MANIFEST_NAME}`)) await ingest.ingest(key, record.s3.object.versionId || undefined);
+    else await ingest.fileArrived(key);
   }
 }
 

@@ -26,6 +26,8 @@ export const ENV = {
   CONFIG_CACHE_TTL_SECONDS: 'CONFIG_CACHE_TTL_SECONDS',
   /** A known, unchanged device's last-seen is rewritten only when older than this, seconds (default 3600). */
   LAST_SEEN_WRITE_INTERVAL_SECONDS: 'LAST_SEEN_WRITE_INTERVAL_SECONDS',
+  /** Upload function: how long a manifest waits for files it lists but that are not uploaded yet, seconds (default 900). */
+  INGEST_UPLOAD_WINDOW_SECONDS: 'INGEST_UPLOAD_WINDOW_SECONDS',
   /** Local platform only: endpoints of the embedded peers. */
   DYNAMODB_ENDPOINT: 'OTA_DYNAMODB_ENDPOINT',
   S3_ENDPOINT: 'OTA_S3_ENDPOINT',

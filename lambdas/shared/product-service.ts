@@ -25,6 +25,8 @@ export interface ProductSettings {
   readonly pollIntervalS?: number;
   readonly deviceQuota?: number;
   readonly deviceSelectsChannel?: boolean;
+  /** Largest app image ingest accepts (bytes); default DEFAULT_MAX_IMAGE_SIZE. */
+  readonly maxImageSize?: number;
   readonly protocols?: ProductProtocols;
 }
 
@@ -74,6 +76,7 @@ export class ProductService {
         pollIntervalS: settings.pollIntervalS ?? DEFAULT_POLL_INTERVAL_S,
         deviceQuota: settings.deviceQuota,
         deviceSelectsChannel: settings.deviceSelectsChannel,
+        maxImageSize: settings.maxImageSize,
         protocols: settings.protocols,
       },
       this.nowIso(),

@@ -8,7 +8,13 @@
  * verdict, so before the manifest goes up a `{ "status": "pending" }` placeholder is written
  * over it (PutObject only: CI roles need not delete), and while polling a result counts only if
  * it is not pending, names this product/version and — when accepted — lists exactly the sha256
- * of the bytes uploaded here (a re-upload of identical bytes legitimately returns the same build).
+ * of the bytes uploaded here (a re-upload of identical bytes legitimately returns the same build);
+ * a verdict stamped with the sha256 of the manifest it judged must name ours.
+ *
+ * Not final, so waited through: `pending` (the pipeline is waiting for listed files, e.g. a CI
+ * that uploads them after the manifest; "waiting for …" is shown once) and `error` (an
+ * unexpected fault the pipeline retries). If either is still the last word at the timeout, its
+ * reason is reported with the timeout.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
@@ -71,7 +77,18 @@ export type IngestVerdict =
       duplicate: boolean;
       [k: string]: unknown;
     }
-  | { status: 'rejected'; code: string; reason: string; product?: string; version?: string };
+  | { status: 'rejected'; code: string; reason: string; product?: string; version?: string; manifest_sha256?: string };
+
+/** A verdict that is not final: the pipeline is waiting for files, or retrying after a fault. */
+export interface InterimVerdict {
+  status: 'pending' | 'error';
+  code?: string;
+  reason?: string;
+  missing?: string[];
+  product?: string;
+  version?: string;
+  manifest_sha256?: string;
+}
 
 export interface PublishOutcome {
   readonly exitCode: number;
@@ -141,9 +158,10 @@ export function buildManifest(opts: PublishOptions, files: readonly LocalFile[])
  * Is this result.json the verdict on the upload we just made? Pending placeholders are not;
  * another product/version's is not; an acceptance must list our bytes (sha256 per file name).
  */
-export function describesUpload(result: unknown, product: string, version: string, files: readonly LocalFile[]): result is IngestVerdict {
+export function describesUpload(result: unknown, product: string, version: string, files: readonly LocalFile[], manifestSha256?: string): result is IngestVerdict {
   if (!result || typeof result !== 'object') return false;
-  const r = result as Partial<IngestVerdict> & { status?: string };
+  const r = result as Partial<IngestVerdict> & { status?: string; manifest_sha256?: unknown };
+  if (manifestSha256 !== undefined && typeof r.manifest_sha256 === 'string' && r.manifest_sha256 !== manifestSha256) return false;
   if (r.status === 'rejected') {
     return (r.product === undefined || r.product === product) && (r.version === undefined || r.version === version);
   }
@@ -264,13 +282,24 @@ export async function publish(deps: PublishDeps, opts: PublishOptions): Promise<
   const sleep = deps.sleep ?? defaultSleep;
   const deadline = Date.now() + (opts.timeoutSeconds ?? 120) * 1000;
   const interval = deps.pollIntervalMs ?? 1000;
+  const manifestSha256 = sha256(Buffer.from(manifestText));
+  let interim: InterimVerdict | undefined;
+  let shownWaiting = '';
   for (;;) {
     const result = await readResultJson(s3, bucket, `${prefix}${RESULT_NAME}`);
-    if (describesUpload(result, opts.product, opts.version, files)) return report(out, deps.json, manifest, result);
+    if (describesUpload(result, opts.product, opts.version, files, manifestSha256)) return report(out, deps.json, manifest, result);
+    const r = result as InterimVerdict | undefined;
+    if ((r?.status === 'pending' || r?.status === 'error') && r.reason && (r.manifest_sha256 === undefined || r.manifest_sha256 === manifestSha256)) {
+      interim = r;
+      if (r.reason !== shownWaiting) println(out.stderr, `${r.status}: ${r.reason}`);
+      shownWaiting = r.reason;
+    }
     if (Date.now() >= deadline) break;
     await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
   }
-  const message = `no verdict in s3://${bucket}/${prefix}${RESULT_NAME} after ${opts.timeoutSeconds ?? 120} s (is the upload function wired to the bucket?)`;
+  const message = interim
+    ? `no final verdict in s3://${bucket}/${prefix}${RESULT_NAME} after ${opts.timeoutSeconds ?? 120} s; last: ${interim.status} ${interim.code ?? ''}: ${interim.reason}`
+    : `no verdict in s3://${bucket}/${prefix}${RESULT_NAME} after ${opts.timeoutSeconds ?? 120} s (is the upload function wired to the bucket?)`;
   if (deps.json) printJson(out, { status: 'timeout', product: opts.product, version: opts.version, message });
   println(out.stderr, `error: timeout: ${message}`);
   return { exitCode: EXIT_TIMEOUT, manifest };

@@ -6,6 +6,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/env';
+import { INGEST_TRIGGER_SUFFIXES } from '../../lambdas/core/manifest';
 import { DEVICES_TABLE, FIRMWARE_TABLE } from '../../lambdas/shared/table-schema';
 import type { FirmwareStorage } from './firmware-storage';
 import { OtaFunction } from './ota-function';
@@ -22,7 +23,8 @@ export interface IngestPipelineProps {
 
 /**
  * CI's entry point: an ingest bucket whose `manifest.json` objects trigger the upload function,
- * which validates and records a release. Failed asynchronous invocations (after Lambda's two
+ * which validates and records a release; `.bin` / `.ufw` objects trigger it too, so a manifest
+ * uploaded before its files (any upload order) is re-evaluated when they land. Failed asynchronous invocations (after Lambda's two
  * retries) land in a dead-letter queue — nothing is lost.
  */
 export class IngestPipeline extends Construct {
@@ -62,11 +64,13 @@ export class IngestPipeline extends Construct {
   }
 
   /**
-   * Wires event + invoke permission + async failure handling together: `manifest.json` objects
-   * created in the ingest bucket invoke `fn`; two retries, then the dead-letter queue.
+   * Wires event + invoke permission + async failure handling together: `manifest.json`, `.bin`
+   * and `.ufw` objects created in the ingest bucket invoke `fn` (never `result.json`, which the
+   * function writes itself); two retries, then the dead-letter queue.
    */
   notifyOnManifest(fn: lambda.IFunction): void {
-    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn), { suffix: 'manifest.json' });
+    const destination = new s3n.LambdaDestination(fn);
+    for (const suffix of INGEST_TRIGGER_SUFFIXES) this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination, { suffix });
     new lambda.EventInvokeConfig(this, `${fn.node.id}AsyncConfig`, {
       function: fn,
       retryAttempts: 2,

@@ -1,6 +1,7 @@
 /**
- * S3 → Lambda notifications, locally: s3rver's ObjectCreated events for `manifest.json` in the
- * ingest bucket invoke the upload handler asynchronously, with Lambda's retry behaviour (two
+ * S3 → Lambda notifications, locally: s3rver's ObjectCreated events for keys with one of the
+ * configured suffixes (`manifest.json`, `.bin`, `.ufw`) in the ingest bucket invoke the upload
+ * handler asynchronously, with keys URL-encoded as S3 sends them, with Lambda's retry behaviour (two
  * retries, then the event is "dead-lettered" to the log).
  */
 import type { S3Event } from 'aws-lambda';
@@ -15,7 +16,10 @@ export interface IngestEvents {
   readonly deadLetters: S3Event[];
 }
 
-/** Real S3 URL-encodes object keys in notifications (`+` for spaces); s3rver sends them raw. */
+/**
+ * Real S3 URL-encodes object keys in notifications as a form does: spaces as `+`, a literal `+`
+ * as `%2B`, `/` kept; s3rver sends them raw.
+ */
 export const encodeS3EventKey = (key: string): string =>
   key
     .split('/')
@@ -25,7 +29,8 @@ export const encodeS3EventKey = (key: string): string =>
 export function wireIngestEvents(opts: {
   s3rver: S3rverInstance;
   bucket: string;
-  suffix: string;
+  /** Key suffixes that trigger the function (S3 notification filters). */
+  suffix: string | readonly string[];
   upload: UploadFunction;
   retryDelaysMs?: readonly number[];
   log?: (line: string) => void;
@@ -33,6 +38,7 @@ export function wireIngestEvents(opts: {
   const pending = new Set<Promise<void>>();
   const deadLetters: S3Event[] = [];
   const delays = opts.retryDelaysMs ?? [200, 1000];
+  const suffixes = typeof opts.suffix === 'string' ? [opts.suffix] : opts.suffix;
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
 
   const invoke = async (event: S3Event) => {
@@ -54,7 +60,7 @@ export function wireIngestEvents(opts: {
   opts.s3rver.on('event', (raw) => {
     const event = raw as S3Event;
     const records = (event.Records ?? []).filter(
-      (r) => r.eventName.startsWith('ObjectCreated') && r.s3.bucket.name === opts.bucket && r.s3.object.key.endsWith(opts.suffix),
+      (r) => r.eventName.startsWith('ObjectCreated') && r.s3.bucket.name === opts.bucket && suffixes.some((x) => r.s3.object.key.endsWith(x)),
     );
     if (!records.length) return;
     const normalised: S3Event = {

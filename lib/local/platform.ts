@@ -11,6 +11,7 @@ import type { DownloadSink } from '../../lambdas/core/download';
 import { startEdge } from './edge';
 import { startGateway, type HttpFunction } from './gateway';
 import type { SweepSummary } from '../../lambdas/shared/rollout-service';
+import { INGEST_TRIGGER_SUFFIXES } from '../../lambdas/core/manifest';
 import { wireIngestEvents, type IngestEvents, type UploadFunction } from './ingest-events';
 import { generateS3Credentials, generateSigningKeys, loadOrCreateS3Credentials, loadOrCreateSigningKeys, type LocalS3Credentials } from './keys';
 import { LOCAL_BUCKETS, LOCAL_TABLE_NAMES, startPeers } from './peers';
@@ -146,7 +147,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
       log: opts.quiet ? undefined : (l) => process.stdout.write(`${l}\n`),
     }), apiPort, 'OTA_PORT', 'device and operator API');
     stops.unshift(() => gateway.stop());
-    const ingest = wireIngestEvents({ s3rver: peers.s3rver, bucket: LOCAL_BUCKETS.ingest, suffix: 'manifest.json', upload });
+    const ingest = wireIngestEvents({ s3rver: peers.s3rver, bucket: LOCAL_BUCKETS.ingest, suffix: INGEST_TRIGGER_SUFFIXES, upload });
     const rollout = (await import('../../lambdas/handlers/rollout')).handler;
     const sweep = (now?: Date) => rollout(now ? { time: now.toISOString() } : {});
     const sweepEvery = opts.sweepIntervalMs ?? (process.env.OTA_SWEEP_SECONDS ? Number(process.env.OTA_SWEEP_SECONDS) * 1000 : 30_000);

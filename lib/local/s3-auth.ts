@@ -5,6 +5,14 @@
  * (Authorization header or presigned query) against the platform's local credentials as S3 does,
  * and only then forwards it to s3rver on an internal loopback port. Refusals are S3's own XML
  * errors (403 AccessDenied / InvalidAccessKeyId / SignatureDoesNotMatch / RequestTimeTooSkewed).
+ *
+ * It also performs CopyObject itself (a GET of the source and a PUT of the destination on
+ * s3rver), because s3rver's own copy differs from S3 in three ways that matter to the ingest: it
+ * decodes `x-amz-copy-source` with `decodeURI`, which keeps `%2B` as is (a key with `+`, e.g.
+ * version `1.3.1+5`, was NoSuchKey); it ignores `x-amz-copy-source-if-match` (here: 412
+ * PreconditionFailed when the source's ETag differs, checked against the very bytes copied); and
+ * with `x-amz-metadata-directive: REPLACE` it keeps the destination's previous MD5, so the copy's
+ * ETag was stale.
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -208,6 +216,80 @@ async function readAll(req: IncomingMessage, limit: number): Promise<Buffer | un
   return Buffer.concat(chunks);
 }
 
+/** `x-amz-copy-source` (`[/]bucket/url-encoded-key[?versionId=…]`) → bucket and decoded key; undefined if malformed. */
+export function copySourceOf(header: string): { bucket: string; key: string } | undefined {
+  const q = header.indexOf('?');
+  const path = (q < 0 ? header : header.slice(0, q)).replace(/^\//, '');
+  const slash = path.indexOf('/');
+  if (slash <= 0) return undefined;
+  try {
+    return { bucket: decodeURIComponent(path.slice(0, slash)), key: decodeURIComponent(path.slice(slash + 1)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Does an `If-Match` list (`"a", "b"`, `*`) match this ETag? */
+export function etagMatches(ifMatch: string, etag: string | undefined): boolean {
+  if (etag === undefined) return false;
+  const norm = (t: string) => t.trim().replace(/^W\//, '').replace(/"/g, '');
+  return ifMatch.split(',').some((t) => t.trim() === '*' || norm(t) === norm(etag));
+}
+
+const upstreamPath = (bucket: string, key: string) => `/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+
+function upstreamCall(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string | number> = {},
+  body?: Buffer,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const r = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+/** Headers that travel with an object (what COPY keeps and REPLACE takes from the request). */
+const OBJECT_HEADERS = ['content-type', 'cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires'];
+const objectHeaders = (h: IncomingHttpHeaders): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    if (OBJECT_HEADERS.includes(k) || k.startsWith('x-amz-meta-')) out[k] = Array.isArray(v) ? v.join(',') : v;
+  }
+  return out;
+};
+
+/** CopyObject as S3 performs it (see the module comment), on s3rver's GET and PUT. */
+async function copyObject(port: number, copyHeader: string, headers: IncomingHttpHeaders, destPath: string, res: ServerResponse): Promise<void> {
+  const src = copySourceOf(copyHeader);
+  if (!src) return sendS3Error(res, 400, 'InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
+  const got = await upstreamCall(port, 'GET', upstreamPath(src.bucket, src.key));
+  if (got.status === 404) return sendS3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+  if (got.status !== 200) return sendS3Error(res, got.status, 'InternalError', 'The local S3 could not read the copy source');
+  const ifMatch = headerValue(headers, 'x-amz-copy-source-if-match');
+  if (ifMatch !== undefined && !etagMatches(ifMatch, headerValue(got.headers, 'etag'))) {
+    return sendS3Error(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+  }
+  const replace = headerValue(headers, 'x-amz-metadata-directive') === 'REPLACE';
+  const put = await upstreamCall(port, 'PUT', destPath, { ...objectHeaders(replace ? headers : got.headers), 'content-length': got.body.length }, got.body);
+  if (put.status !== 200) {
+    res.writeHead(put.status, put.headers).end(put.body);
+    return;
+  }
+  const etag = headerValue(put.headers, 'etag') ?? '';
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<CopyObjectResult><LastModified>${new Date().toISOString()}</LastModified><ETag>${xmlEscape(etag)}</ETag></CopyObjectResult>`;
+  res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
 export interface S3FrontOptions {
   /** Where the front listens (loopback: devices never need S3). */
   readonly host: string;
@@ -245,6 +327,11 @@ export async function startS3Front(opts: S3FrontOptions): Promise<S3Front> {
     }
     const headers = { ...req.headers };
     delete headers.authorization; // s3rver knows only its own fixed key; the front has already authenticated the request
+    const copyHeader = headerValue(req.headers, 'x-amz-copy-source');
+    if (copyHeader !== undefined && req.method === 'PUT' && !/[?&]uploadId=/.test(rawUrl)) {
+      req.resume();
+      return copyObject(opts.upstreamPort, copyHeader, req.headers, upstreamUrl(rawUrl), res);
+    }
     const upstream = httpRequest({ host: '127.0.0.1', port: opts.upstreamPort, method: req.method, path: upstreamUrl(rawUrl), headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);

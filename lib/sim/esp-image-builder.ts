@@ -22,6 +22,12 @@ export interface EspImageOptions {
   readonly fill?: number;
   /** Append the image SHA-256 (header byte 23), as esptool does (default true). */
   readonly hashAppended?: boolean;
+  /** `esp_app_desc_t.secure_version` (default 0). */
+  readonly secureVersion?: number;
+  /** Header `min_chip_rev` (u8 @14, default 0), `min_chip_rev_full` (u16 @15, default 0), `max_chip_rev_full` (u16 @17, default 0xffff). */
+  readonly minChipRev?: number;
+  readonly minChipRevFull?: number;
+  readonly maxChipRevFull?: number;
   /** Overrides header byte 1 (segment count) after the image is built, e.g. 200. */
   readonly segmentCount?: number;
 }
@@ -50,9 +56,9 @@ export function buildEspImage(opts: EspImageOptions = {}): Buffer {
   buf[8] = 0xee; // wp pin
   buf.fill(0, 9, 12);
   buf.writeUInt16LE(opts.chipId ?? CHIP_IDS[opts.chip ?? 'esp32'], 12);
-  buf[14] = 0;
-  buf.writeUInt16LE(0, 15);
-  buf.writeUInt16LE(0xffff, 17);
+  buf[14] = opts.minChipRev ?? 0;
+  buf.writeUInt16LE(opts.minChipRevFull ?? 0, 15);
+  buf.writeUInt16LE(opts.maxChipRevFull ?? 0xffff, 17);
   buf.fill(0, 19, 23);
   buf[23] = hashAppended ? 1 : 0;
   // One segment ends 16 bytes before a 16-byte boundary so its padding holds the checksum byte;
@@ -64,7 +70,7 @@ export function buildEspImage(opts: EspImageOptions = {}): Buffer {
     buf.writeUInt32LE(0x3f400020, 24);
     buf.writeUInt32LE(dataLen, 28);
     buf.writeUInt32LE(opts.descriptorMagic ?? APP_DESC_MAGIC, 32);
-    buf.writeUInt32LE(0, 36); // secure_version
+    buf.writeUInt32LE(opts.secureVersion ?? 0, 36); // secure_version
     buf.fill(0, 40, 48);
     buf.fill(0, 48, 256);
     putString(buf, 48, 32, opts.version ?? '1.0.0');

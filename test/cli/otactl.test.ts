@@ -161,6 +161,32 @@ describe('publish', () => {
     expect(puts).toEqual(['cli/5.1.0/app.bin']); // once, and no manifest after a failed file
   });
 
+  it('waits through a pending verdict (a file landing after the manifest) and reports the build', async () => {
+    const app = image('5.2.0', 13);
+    const dir = releaseFolder({ 'app.bin': app, 'ui.bin': Buffer.from('late ui') });
+    // A CI sync that uploads ui.bin only after manifest.json.
+    const late = (conn: any) => {
+      const s3 = ingestS3Client(conn, {});
+      const send = s3.send.bind(s3);
+      let held: PutObjectCommand | undefined;
+      s3.send = (async (cmd: any) => {
+        if (cmd instanceof PutObjectCommand && cmd.input.Key!.endsWith('ui.bin') && !held) {
+          held = new PutObjectCommand({ ...cmd.input, Body: readFileSync(join(dir, 'ui.bin')) });
+          return {};
+        }
+        const r = await send(cmd);
+        if (cmd instanceof PutObjectCommand && cmd.input.Key!.endsWith('manifest.json') && held) setTimeout(() => void send(held!), 1500);
+        return r;
+      }) as typeof s3.send;
+      return s3;
+    };
+    const r = await otactl(['publish', dir, '--product', 'cli', '--version', '5.2.0', '--timeout', '20'], { s3: late });
+    expect(r.err).toMatch(/pending: waiting for ui\.bin/);
+    expect(r.code).toBe(0);
+    const fw = (await t.api.get(`/admin/v1/products/cli/firmware/${Number(r.out.trim())}`)).body;
+    expect(fw.files.map((f: any) => f.name).sort()).toEqual(['app.bin', 'ui.bin']);
+  });
+
   it('an empty folder, a bad version or product id are refused before anything is uploaded', async () => {
     const r = await otactl(['publish', releaseFolder({}), '--product', 'cli', '--version', '6.0.0']);
     expect(r.code).toBe(1);

@@ -57,14 +57,18 @@ describe('parseEspAppImage', () => {
     expect(parseEspAppImage(buildEspImage({ hashAppended: false })).hashAppended).toBe(false);
   });
 
-  it('extracts version (48), project_name (80), time (112), date (128) and idf_ver (144) from a hand-built descriptor', () => {
+  it('extracts chip revisions (14, 15, 17), secure_version (36), version (48), project_name (80), time (112), date (128) and idf_ver (144) from a hand-built image', () => {
     // Built byte by byte from esp_image_header_t / esp_app_desc_t, independent of the fixture.
     const b = Buffer.alloc(ESP_IMAGE_HEAD_BYTES + 100, 0xff);
     b[0] = 0xe9;
     b[1] = 3;
     b.writeUInt16LE(0x000d, 12);
+    b[14] = 3; // min_chip_rev (legacy, major only)
+    b.writeUInt16LE(301, 15); // min_chip_rev_full: v3.1
+    b.writeUInt16LE(399, 17); // max_chip_rev_full: v3.99
     b[23] = 0;
     b.writeUInt32LE(0xabcd5432, 32);
+    b.writeUInt32LE(7, 36); // secure_version
     b.fill(0, 48, 176);
     b.write('3.1.4', 48, 'ascii');
     b.write('thermostat', 80, 'ascii');
@@ -84,6 +88,10 @@ describe('parseEspAppImage', () => {
         compileTime: '08:15:00',
         compileDate: 'Mar  3 2026',
         idfVersion: 'v5.2.2',
+        secureVersion: 7,
+        minChipRev: 3,
+        minChipRevFull: 301,
+        maxChipRevFull: 399,
       },
     });
   });

@@ -163,18 +163,16 @@ describe('downloads', () => {
 });
 
 describe('ingest', () => {
-  it('invokes the upload function for manifest.json objects only', () => {
+  it('invokes the upload function for manifest.json and the files a manifest may wait for (.bin, .ufw), never result.json', () => {
+    const rule = (suffix: string) =>
+      Match.objectLike({
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: suffix }] } },
+        LambdaFunctionArn: { 'Fn::GetAtt': [logicalId(stack.ingest.uploadFunction), 'Arn'] },
+      });
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: logicalId(stack.ingest.bucket) },
-      NotificationConfiguration: {
-        LambdaFunctionConfigurations: [
-          Match.objectLike({
-            Events: ['s3:ObjectCreated:*'],
-            Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: 'manifest.json' }] } },
-            LambdaFunctionArn: { 'Fn::GetAtt': [logicalId(stack.ingest.uploadFunction), 'Arn'] },
-          }),
-        ],
-      },
+      NotificationConfiguration: { LambdaFunctionConfigurations: [rule('manifest.json'), rule('.bin'), rule('.ufw')] },
     });
   });
 

@@ -19,6 +19,7 @@ const versionSk = (version: string): string => `VER#${versionIdentity(version)}`
 export interface VersionLock {
   readonly productId: string;
   readonly version: string;
+  /** 0 while the claiming ingest has not been given its number yet. */
   readonly build: number;
   readonly contentDigest: string;
   readonly source: string;
@@ -90,6 +91,68 @@ export class CatalogStore {
       }),
     );
     return Number(r.Attributes!.buildCounter);
+  }
+
+  /**
+   * Hands a build number back after the build it was allocated for failed before being recorded:
+   * only while it is still the latest allocated (so numbers stay strictly increasing and none is
+   * handed out twice). Returns whether it was handed back; if not, it stays a gap.
+   */
+  async releaseBuildNumber(productId: string, build: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: productId, sk: PRODUCT_SK },
+          UpdateExpression: 'SET buildCounter = :prev',
+          ConditionExpression: 'buildCounter = :n',
+          ExpressionAttributeValues: { ':n': build, ':prev': build - 1 },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Completes a claim (build 0) with its allocated build number; false when the claim is no longer there. */
+  async setVersionLockBuild(productId: string, version: string, contentDigest: string, build: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: productId, sk: versionSk(version) },
+          UpdateExpression: 'SET #build = :b',
+          ConditionExpression: '#build = :zero AND contentDigest = :d',
+          ExpressionAttributeNames: { '#build': 'build' },
+          ExpressionAttributeValues: { ':b': build, ':zero': 0, ':d': contentDigest },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Drops a version lock that an ingest claimed but could not record (only if it is still that claim). */
+  async deleteVersionLock(productId: string, version: string, build: number, contentDigest: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: productId, sk: versionSk(version) },
+          ConditionExpression: '#build = :b AND contentDigest = :d',
+          ExpressionAttributeNames: { '#build': 'build' },
+          ExpressionAttributeValues: { ':b': build, ':d': contentDigest },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
   }
 
   async getVersionLock(productId: string, version: string): Promise<VersionLock | undefined> {
@@ -272,7 +335,7 @@ export class CatalogStore {
   /** The build recorded for a version, via its version lock. */
   async getFirmwareByVersion(productId: string, version: string): Promise<Firmware | undefined> {
     const lock = await this.getVersionLock(productId, version);
-    return lock ? this.getFirmware(productId, lock.build) : undefined;
+    return lock && lock.build > 0 ? this.getFirmware(productId, lock.build) : undefined;
   }
 
   /** Every build of a product in the given states, oldest first (protocol lookups cache this). */

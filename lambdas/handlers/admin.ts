@@ -4,7 +4,8 @@
  * operator service (product, firmware, deployment, device-admin) applies the rules, and the reply
  * presents what it returns, type-checked against the declared response.
  */
-import { operationsOf } from '../contract';
+import type { OperationsOf } from '../contract';
+import { OPERATOR_OPERATIONS } from '../contract/operator';
 import {
   presentDeployment,
   presentFirmware,
@@ -22,6 +23,7 @@ import { json } from '../shared/http';
 import { createLogger } from '../shared/logger';
 import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
 import { ProductService } from '../shared/product-service';
+import { iotaapListOtas } from '../protocols/iotaap/contract';
 import { catalogStore, deploymentStore, deviceStore } from '../shared/wiring';
 
 const logger = createLogger('admin');
@@ -33,8 +35,12 @@ const firmwareService = new FirmwareService({ catalog, deployments, logger });
 const deploymentService = new DeploymentService({ catalog, deployments, logger });
 const deviceService = new DeviceAdminService({ catalog, devices, logger });
 
-const ADMIN_OPERATIONS = operationsOf('admin');
+// Imported one by one, not through the whole contract, so the bundle carries no device protocol's
+// schemas; tsc checks this is exactly what the contract gives the admin function.
+const ADMIN_OPERATIONS = [...OPERATOR_OPERATIONS, iotaapListOtas];
 type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
+const exactlyTheContracts: [AdminOperation, OperationsOf<'admin'>] extends [OperationsOf<'admin'>, AdminOperation] ? true : never = true;
+void exactlyTheContracts;
 
 const implementations: Implementations<AdminOperation> = {
   putProduct: async ({ params, body, reply }) => {

@@ -7,6 +7,7 @@
  * peers stay external: dynalite carries a native binding.
  */
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,7 +15,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function runBundled(name) {
-  const cacheDir = join(root, 'node_modules', '.cache', 'ota-bin');
+  // Keyed by checkout too: git worktrees may share one node_modules (and so one cache).
+  const cacheDir = join(root, 'node_modules', '.cache', 'ota-bin', createHash('sha256').update(root).digest('hex').slice(0, 12));
   const outfile = join(cacheDir, `${name}.cjs`);
   const inputsFile = join(cacheDir, `${name}.inputs.json`);
 

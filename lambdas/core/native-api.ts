@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import type { CheckDecision } from './check';
 import { DEVICE_ID_PATTERN } from './device-id';
+import { isValidVersion } from './version';
 import { CHANNEL_PATTERN, PRODUCT_ID_PATTERN } from './manifest';
 import { DEVICE_REPORT_STATUSES, type FirmwareFile } from './model';
 
@@ -14,7 +15,8 @@ const shortText = (max: number) => z.string().check(z.minLength(1), z.maxLength(
 export const CheckRequestSchema = z.object({
   product: z.string().check(z.regex(PRODUCT_ID_PATTERN)),
   device_id: z.string().check(z.regex(DEVICE_ID_PATTERN)),
-  version: z.optional(shortText(64)),
+  // Unparseable versions are refused (400), as every other protocol does: never stored or acted on.
+  version: z.optional(shortText(64).check(z.refine(isValidVersion, 'must be a semver, calendar or numeric version'))),
   build: z.optional(z.int().check(z.gte(0), z.lte(2_147_483_647))),
   hw: z.optional(
     z.object({

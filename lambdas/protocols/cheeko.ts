@@ -8,10 +8,10 @@
  * without one go to the product bound as the Cheeko default.
  */
 import { cheekoAlias } from '../core/admin-api';
-import { isDomainError } from '../core/errors';
+import { DomainError, isDomainError } from '../core/errors';
 import { CHEEKO_DEFAULT_BOARDS, cheekoApplication, cheekoFirmware, latestVersionsByBoard, parseCheekoBody, resolveCheekoMac, serverTime } from '../core/protocols/cheeko';
 import { presentedSecret } from '../core/security';
-import { compareVersions } from '../core/version';
+import { compareVersions, isValidVersion } from '../core/version';
 import { header, json, parseJsonBody, retryAfterSeconds, type HttpEvent, type HttpResult } from '../shared/http';
 import { countMaskedFault } from '../shared/metrics';
 import type { ProtocolDeps, ProtocolRoutes } from './types';
@@ -37,6 +37,11 @@ export function cheekoRoutes(deps: ProtocolDeps): ProtocolRoutes {
           mac_address: typeof raw.mac_address === 'string' ? raw.mac_address : undefined,
         });
         if ('error' in mac) return json(400, mac.error);
+        // A version that is sent must be one (400 `{ code, msg }`, nothing written); an absent, null or empty one is allowed.
+        const v = raw.version;
+        if (v !== undefined && v !== null && v !== '' && (typeof v !== 'string' || !isValidVersion(v))) {
+          throw new DomainError('invalid', 'invalid_version', 'version is not a valid firmware version');
+        }
 
         const now = Date.now();
         const product = await productFor(body.application);

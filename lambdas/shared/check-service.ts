@@ -11,7 +11,7 @@ import { countCheck, countOffer } from './metrics';
 import type { ProductConfigCache } from './config-cache';
 import { OutcomeService } from './outcome-service';
 import type { DeploymentStore } from './store/deployment-store';
-import type { DeviceStore } from './store/device-store';
+import type { DeviceStore, SlotClaim } from './store/device-store';
 import type { UrlSigner } from './url-signer';
 
 /** Poll interval for devices of unknown products (they should back off, not hammer us). */
@@ -83,10 +83,32 @@ export class CheckService {
       return { product, decision: { status: 'unknown_device' }, nextCheckS: nextCheckSeconds(product.pollIntervalS), unauthorized: true };
     }
     // A new device of a product with a quota takes its slot first: beyond the quota it is refused before anything is offered or counted.
+    // The slot is claimed per device: concurrent first checks of one device share it (`held`).
     const quota = !device && product.autoRegister && !opts.lookup ? product.deviceQuota : undefined;
-    if (quota !== undefined && !(await devices.claimDeviceSlot(productId, quota))) {
-      return { product, decision: { status: 'over_limit' }, nextCheckS: nextCheckSeconds(product.pollIntervalS) };
+    const slot = quota === undefined ? undefined : await devices.claimDeviceSlot(productId, input.deviceId, quota);
+    if (slot === 'full') return { product, decision: { status: 'over_limit' }, nextCheckS: nextCheckSeconds(product.pollIntervalS) };
+    try {
+      return await this.decide(product, device, deployments, input, opts, now, slot);
+    } catch (e) {
+      // A claimed slot never leaks: whatever failed before the device was registered gives it back.
+      if (slot === 'claimed' && !(await devices.get(productId, input.deviceId, true).catch(() => undefined))) {
+        await devices.releaseDeviceSlot(productId, input.deviceId).catch(() => undefined);
+      }
+      throw e;
     }
+  }
+
+  private async decide(
+    product: Product,
+    device: Device | undefined,
+    deployments: readonly Deployment[],
+    input: CheckInput,
+    opts: CheckOptions,
+    now: Date,
+    slot: SlotClaim | undefined,
+  ): Promise<CheckResult> {
+    const { config, devices } = this.deps;
+    const productId = product.productId;
     const plan = (deps: readonly Deployment[]) =>
       planCheck({
         product,
@@ -126,8 +148,11 @@ export class CheckService {
 
     const { write } = current;
     const decision = current.decision;
-    // false = a concurrent first check registered it: give its slot back.
-    if (write.kind === 'register' && !(await devices.register(write.device)) && quota !== undefined) await devices.releaseDeviceSlot(productId);
+    // `held`: a concurrent check of this same device holds the slot and registers it. Otherwise
+    // false = it exists already (registered meanwhile without our slot): give the slot back.
+    if (write.kind === 'register' && slot !== 'held' && !(await devices.register(write.device)) && slot === 'claimed') {
+      await devices.releaseDeviceSlot(productId, input.deviceId);
+    }
     if (write.kind === 'update') await devices.update(productId, input.deviceId, write.patch);
     if (current.assignment && opts.moveAssignment !== false) {
       const { assignmentId, to } = current.assignment;

@@ -2,7 +2,7 @@
  * Devices: one item per device, pk = `<productId>#<deviceId>` so a large fleet spreads over
  * many partitions. A steady-state check is exactly one GetItem on this table.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   OPEN_ASSIGNMENT_STATES,
   TERMINAL_REPORT_STATUSES as TERMINAL,
@@ -53,6 +53,14 @@ export type ReportOutcome =
   | { readonly kind: 'recorded'; readonly device: Device }
   | { readonly kind: 'duplicate'; readonly device: Device }
   | { readonly kind: 'unknown_device' };
+
+/** See DeviceStore.claimDeviceSlot. */
+export type SlotClaim = 'claimed' | 'held' | 'full';
+const slotPk = (productId: string, deviceId: string) => `@slot#${productId}#${deviceId}`;
+const SLOT_WAIT_ATTEMPTS = 80;
+const SLOT_WAIT_MS = 25;
+const SLOT_PENDING_STALE_MS = 10_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Status reports kept per device (between HISTORY_LIMIT and twice that). */
 export const HISTORY_LIMIT = 20;
@@ -440,32 +448,82 @@ export class DeviceStore {
   }
 
   /**
-   * Takes one of a product's device slots: an atomic counter item (`@quota#<productId>`) kept below
-   * the quota. False when the product is full. Only registrations call it, never a steady-state check.
+   * Takes one of a product's device slots for `deviceId`, once per device: a claim item
+   * (`@slot#<productId>#<deviceId>`) is put first, conditionally, so concurrent first checks of
+   * the same device share one slot instead of each taking one (50 concurrent first checks of one
+   * device used to fill a quota of 10 and answer the rest `over_limit`). Only the request that put
+   * the claim item touches the counter (`@quota#<productId>`, kept below the quota); the others
+   * wait for its verdict. `claimed`: this request took the slot (it registers the device and
+   * releases the slot if it cannot); `held`: a concurrent request of this device holds it;
+   * `full`: the product is full. Only registrations call it, never a steady-state check.
    */
-  async claimDeviceSlot(productId: string, quota: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: `@quota#${productId}` },
-          UpdateExpression: 'ADD registered :one',
-          ConditionExpression: 'attribute_not_exists(registered) OR registered < :quota',
-          ExpressionAttributeValues: { ':one': 1, ':quota': quota },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
+  async claimDeviceSlot(productId: string, deviceId: string, quota: number): Promise<SlotClaim> {
+    const Key = { pk: slotPk(productId, deviceId) };
+    for (let attempt = 0; attempt < SLOT_WAIT_ATTEMPTS; attempt++) {
+      const at = new Date().toISOString();
+      try {
+        await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...Key, state: 'pending', at }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      } catch (e) {
+        if (!isConditionalCheckFailed(e)) throw e;
+        const holder = (await this.doc.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true }))).Item;
+        if (holder?.state === 'granted') return 'held';
+        if (holder && Date.now() - Date.parse(String(holder.at)) > SLOT_PENDING_STALE_MS) {
+          // Its holder died between claim and verdict: take the claim over.
+          await this.doc
+            .send(new DeleteCommand({ TableName: this.table, Key, ConditionExpression: '#s = :p AND #at = :at', ExpressionAttributeNames: { '#s': 'state', '#at': 'at' }, ExpressionAttributeValues: { ':p': 'pending', ':at': holder.at } }))
+            .catch((err) => {
+              if (!isConditionalCheckFailed(err)) throw err;
+            });
+        } else if (holder) await sleep(SLOT_WAIT_MS);
+        continue; // gone (the holder found the product full) or taken over: try again
+      }
+      let granted: boolean;
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: `@quota#${productId}` },
+            UpdateExpression: 'ADD registered :one',
+            ConditionExpression: 'attribute_not_exists(registered) OR registered < :quota',
+            ExpressionAttributeValues: { ':one': 1, ':quota': quota },
+          }),
+        );
+        granted = true;
+      } catch (e) {
+        if (!isConditionalCheckFailed(e)) {
+          await this.doc.send(new DeleteCommand({ TableName: this.table, Key })).catch(() => undefined);
+          throw e;
+        }
+        granted = false;
+      }
+      if (!granted) {
+        await this.doc.send(new DeleteCommand({ TableName: this.table, Key }));
+        return 'full';
+      }
+      await this.doc.send(new UpdateCommand({ TableName: this.table, Key, UpdateExpression: 'SET #s = :g', ExpressionAttributeNames: { '#s': 'state' }, ExpressionAttributeValues: { ':g': 'granted' } }));
+      return 'claimed';
     }
+    // A concurrent request of this device is still deciding: answer as a device whose slot it holds (it registers it).
+    return 'held';
   }
 
-  /** Gives a slot back (a registration that lost a race to a concurrent one). */
-  async releaseDeviceSlot(productId: string): Promise<void> {
+  /** Gives this device's slot back (its registration lost a race or failed); a no-op when it holds none. */
+  async releaseDeviceSlot(productId: string, deviceId: string): Promise<void> {
+    try {
+      await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: slotPk(productId, deviceId) }, ConditionExpression: 'attribute_exists(pk)' }));
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return;
+      throw e;
+    }
     await this.doc.send(
       new UpdateCommand({ TableName: this.table, Key: { pk: `@quota#${productId}` }, UpdateExpression: 'ADD registered :minus', ExpressionAttributeValues: { ':minus': -1 } }),
     );
+  }
+
+  /** Slots a product's devices hold (the quota counter). */
+  async registeredCount(productId: string): Promise<number> {
+    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `@quota#${productId}` }, ConsistentRead: true }));
+    return Number(r.Item?.registered ?? 0);
   }
 
   /** Sets a device's token hash, registering the device first when it is new. */

@@ -32,7 +32,7 @@ import { versionIdentity } from '../../lambdas/core/version';
 import { firmwareSk, type ProductInput, type VersionLock } from '../../lambdas/shared/store/catalog-store';
 import { decodeCursor, encodeCursor, type Page } from '../../lambdas/shared/store/ddb';
 import type { CounterName, InFlightOffer } from '../../lambdas/shared/store/deployment-store';
-import { HISTORY_LIMIT, devicePk, type AssignOutcome, type DevicePatch, type ReportInput, type ReportOutcome } from '../../lambdas/shared/store/device-store';
+import { HISTORY_LIMIT, devicePk, type AssignOutcome, type DevicePatch, type ReportInput, type ReportOutcome, type SlotClaim } from '../../lambdas/shared/store/device-store';
 import type { CatalogStorePort, DeploymentStorePort, DeviceStorePort } from '../../lambdas/shared/store/ports';
 
 type Item = Record<string, unknown>;
@@ -533,17 +533,28 @@ export class MemoryDeviceStore extends Faults implements DeviceStorePort {
     return true;
   }
 
-  async claimDeviceSlot(productId: string, quota: number): Promise<boolean> {
+  private readonly slots = new Set<string>();
+
+  async claimDeviceSlot(productId: string, deviceId: string, quota: number): Promise<SlotClaim> {
     this.check('claimDeviceSlot');
+    const slot = `${productId}#${deviceId}`;
+    if (this.slots.has(slot)) return 'held';
     const registered = this.quotas.get(productId);
-    if (registered !== undefined && !(registered < quota)) return false;
+    if (registered !== undefined && !(registered < quota)) return 'full';
     this.quotas.set(productId, (registered ?? 0) + 1);
-    return true;
+    this.slots.add(slot);
+    return 'claimed';
   }
 
-  async releaseDeviceSlot(productId: string): Promise<void> {
+  async releaseDeviceSlot(productId: string, deviceId: string): Promise<void> {
     this.check('releaseDeviceSlot');
+    if (!this.slots.delete(`${productId}#${deviceId}`)) return;
     this.quotas.set(productId, (this.quotas.get(productId) ?? 0) - 1);
+  }
+
+  async registeredCount(productId: string): Promise<number> {
+    this.check('registeredCount');
+    return this.quotas.get(productId) ?? 0;
   }
 
   async setToken(device: Device, tokenHash: string): Promise<void> {

@@ -20,7 +20,7 @@ import type {
 import type { CatalogStore, ProductInput, VersionLock } from './catalog-store';
 import type { Page } from './ddb';
 import type { CounterName, DeploymentStore, InFlightOffer } from './deployment-store';
-import type { AssignOutcome, DevicePatch, DeviceStore, ReportInput, ReportOutcome } from './device-store';
+import type { AssignOutcome, DevicePatch, DeviceStore, ReportInput, ReportOutcome, SlotClaim } from './device-store';
 
 export interface CatalogStorePort {
   getProduct(productId: string): Promise<Product | undefined>;
@@ -93,8 +93,10 @@ export interface DeviceStorePort {
   transitionAssignment(productId: string, deviceId: string, assignmentId: string, from: readonly AssignmentState[], to: AssignmentState, now: string): Promise<boolean>;
   /** False when there was no open assignment. */
   cancelAssignment(productId: string, deviceId: string): Promise<boolean>;
-  claimDeviceSlot(productId: string, quota: number): Promise<boolean>;
-  releaseDeviceSlot(productId: string): Promise<void>;
+  /** One slot per device, however many of its requests race (see DeviceStore.claimDeviceSlot). */
+  claimDeviceSlot(productId: string, deviceId: string, quota: number): Promise<SlotClaim>;
+  releaseDeviceSlot(productId: string, deviceId: string): Promise<void>;
+  registeredCount(productId: string): Promise<number>;
   /** Registers the device first when it is new. */
   setToken(device: Device, tokenHash: string): Promise<void>;
   findByGlobalId(deviceId: string): Promise<Device[]>;

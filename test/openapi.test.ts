@@ -6,7 +6,7 @@
  */
 import * as z from 'zod/mini';
 import { version as packageVersion } from '../package.json';
-import { CheckRequestSchema } from '../lambdas/core/native-api';
+import { CheckRequestSchema } from '../lambdas/protocols/native/wire';
 import { OPERATIONS } from '../lambdas/contract';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -13,7 +13,7 @@ import {
   PatchDeviceSchema,
   PromoteSchema,
   PutProductSchema,
-} from '../core/admin-api';
+} from './operator-wire';
 import { TOKEN_LENGTH } from '../core/security';
 import { operation } from './operation';
 import {

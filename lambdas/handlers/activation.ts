@@ -1,52 +1,19 @@
-/**
- * activation — Cheeko `POST /toy/ota/activate`: 200 plain `success` for a registered, active
- * device; 202 with an empty body for an unknown device, a missing MAC or any internal error.
- * One cached product lookup and one device GetItem.
- */
-import { cheekoAlias } from '../core/admin-api';
-import { cheekoApplication, resolveCheekoMac } from '../core/protocols/cheeko';
-import { authorizeDevice, presentedSecret } from '../core/security';
-import { isDomainError } from '../core/errors';
-import { empty, header, httpHandler, parseJsonBody, retryAfterSeconds, text } from '../shared/http';
+/** activation — Cheeko's activation check (lambdas/protocols/cheeko/activation-adapter.ts). */
+import type { OperationsOf } from '../contract';
+import { cheekoActivateRoutes } from '../protocols/cheeko/activation-adapter';
+import { cheekoActivate } from '../protocols/cheeko/contract';
 import { createLogger } from '../shared/logger';
-import { countMaskedFault, flushMetrics } from '../shared/metrics';
+import { flushMetrics } from '../shared/metrics';
+import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
 import { catalogStore, deviceStore, productConfigCache } from '../shared/wiring';
 
 const logger = createLogger('activation');
-const config = productConfigCache(catalogStore());
-const devices = deviceStore();
+const implementations: Implementations<OperationsOf<'activation'>> = cheekoActivateRoutes({ config: productConfigCache(catalogStore()), devices: deviceStore(), logger });
 
-export const handler = httpHandler(
-  logger,
-  async (event) => {
-    let body: Record<string, unknown> = {};
-    try {
-      body = parseJsonBody(event, { allowEmpty: true });
-    } catch {
-      /* a body is optional when the Device-Id header is sent */
-    }
-    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const mac = resolveCheekoMac(header(event, 'device-id'), { mac: str(body.mac), mac_address: str(body.mac_address) });
-    if ('error' in mac) return empty(202);
-    // Length-capped like the check route's (an overlong one is no bound application, never a DynamoDB key).
-    const application = cheekoApplication(body.application);
-    const product =
-      (application ? await config.productByAlias(cheekoAlias(application)) : undefined) ?? (await config.productByAlias(cheekoAlias(undefined)));
-    if (!product) return empty(202);
-    const device = await devices.get(product.productId, mac.mac);
-    if (!device || !device.active || !authorizeDevice(product, device, presentedSecret(event.headers ?? {}, str(body.token)))) return empty(202);
-    logger.info('activated', { productId: product.productId, deviceId: mac.mac });
-    return text(200, 'success');
-  },
-  {
-    // Seed: internal errors are 202 with an empty body too; a fault still carries Retry-After and
-    // is counted (API Gateway's 5xx metric cannot see a 202).
-    onError: (e) => {
-      if (isDomainError(e)) return empty(202);
-      logger.error('activation failed', e);
-      countMaskedFault('POST /toy/ota/activate');
-      return empty(202, { 'retry-after': String(retryAfterSeconds()) });
-    },
-    flush: flushMetrics,
-  },
-);
+const OPERATIONS = [cheekoActivate];
+const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'activation'>] extends [OperationsOf<'activation'>, (typeof OPERATIONS)[number]] ? true : never = true;
+void exactlyTheContracts;
+
+export const handler = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });
+
+export const ACTIVATION_ROUTE_KEYS = routeKeysOf(OPERATIONS);

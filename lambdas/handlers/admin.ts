@@ -12,10 +12,10 @@ import {
   presentAssignment,
   presentDevice,
   presentProduct,
-} from '../core/admin-api';
+} from '../contract/operator-wire';
 import { isDomainError } from '../core/errors';
 import type { Chip } from '../core/model';
-import { pageIotaapOtas, parseIotaapListQuery } from '../core/protocols/iotaap';
+import { pageIotaapOtas, parseIotaapListQuery } from '../protocols/iotaap/wire';
 import { DeploymentService } from '../shared/deployment-service';
 import { DeviceAdminService } from '../shared/device-admin-service';
 import { FirmwareService } from '../shared/firmware-service';
@@ -24,6 +24,7 @@ import { createLogger } from '../shared/logger';
 import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
 import { ProductService } from '../shared/product-service';
 import { iotaapListOtas } from '../protocols/iotaap/contract';
+import { protocolsFromWire } from '../protocols/registry';
 import { catalogStore, deploymentStore, deviceStore } from '../shared/wiring';
 
 const logger = createLogger('admin');
@@ -44,7 +45,6 @@ void exactlyTheContracts;
 
 const implementations: Implementations<AdminOperation> = {
   putProduct: async ({ params, body, reply }) => {
-    const pr = body.protocols;
     const { product, created } = await productService.put(params.productId, {
       name: body.name,
       chip: body.chip as Chip,
@@ -55,13 +55,7 @@ const implementations: Implementations<AdminOperation> = {
       deviceQuota: body.device_quota,
       deviceSelectsChannel: body.device_selects_channel,
       maxImageSize: body.max_image_size,
-      protocols: pr
-        ? {
-            ...(pr.firefly ? { firefly: { productClass: pr.firefly.product_class, productHex: pr.firefly.product_hex.toLowerCase() } } : {}),
-            ...(pr.cheeko ? { cheeko: { application: pr.cheeko.application, ...(pr.cheeko.default ? { default: true } : {}) } } : {}),
-            ...(pr.iotaap ? { iotaap: true } : {}),
-          }
-        : undefined,
+      protocols: protocolsFromWire(body.protocols),
     });
     return reply(created ? 201 : 200, presentProduct(product));
   },

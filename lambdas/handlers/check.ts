@@ -1,20 +1,26 @@
 /**
- * check — update checks for every device protocol. Thin: the route key picks the protocol
- * adapter (parse → CheckService → shape the protocol's response); errors are shaped by the
- * adapter where its protocol documents its own bodies, else by the shared mapping.
+ * check — update checks for every device protocol. Thin: the route key picks the operation, the
+ * protocol's adapter implements it (parse → CheckService → shape the protocol's response); errors
+ * are shaped by the adapter where its protocol documents its own bodies, else by the shared mapping.
  */
-import { normalizeDeviceId } from '../core/device-id';
-import { CheckRequestSchema, nativeCheckResponse } from '../core/native-api';
-import { presentedSecret } from '../core/security';
-import { arduinoRoutes } from '../protocols/arduino';
-import { botaReleaseRoutes } from '../protocols/bota';
-import { cheekoRoutes } from '../protocols/cheeko';
-import { fireflyRoutes } from '../protocols/firefly';
-import { iotaapRoutes } from '../protocols/iotaap';
-import { routedHandler, type ProtocolDeps, type ProtocolRoutes } from '../protocols/types';
+import type { OperationsOf } from '../contract';
+import { arduinoRoutes } from '../protocols/arduino/adapter';
+import { botaReleaseRoutes } from '../protocols/bota/adapter';
+import { cheekoRoutes } from '../protocols/cheeko/adapter';
+import { fireflyRoutes } from '../protocols/firefly/adapter';
+import { iotaapRoutes } from '../protocols/iotaap/adapter';
+import { arduinoHttpUpdate } from '../protocols/arduino/contract';
+import { botaLatestRelease } from '../protocols/bota/contract';
+import { cheekoCheck, cheekoStatus } from '../protocols/cheeko/contract';
+import { fireflyManifest } from '../protocols/firefly/contract';
+import { iotaapDownload, iotaapLatest } from '../protocols/iotaap/contract';
+import { nativeCheck } from '../protocols/native/contract';
+import { nativeCheckRoutes } from '../protocols/native/adapter';
+import type { ProtocolDeps } from '../protocols/types';
 import { CheckService } from '../shared/check-service';
-import { json, parseJsonBody, validate, type HttpEvent } from '../shared/http';
 import { createLogger } from '../shared/logger';
+import { flushMetrics } from '../shared/metrics';
+import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
 import { urlSignerFromEnv } from '../shared/url-signer';
 import { catalogStore, deploymentStore, deviceStore, lastSeenWriteIntervalMs, productConfigCache } from '../shared/wiring';
 
@@ -26,32 +32,8 @@ const signer = urlSignerFromEnv();
 const checks = new CheckService({ config, deployments, devices, signer, lastSeenWriteIntervalMs: lastSeenWriteIntervalMs() });
 const deps: ProtocolDeps = { checks, config, devices, signer, logger };
 
-const native: ProtocolRoutes = {
-  'POST /api/v1/ota/check': {
-    async handle(event: HttpEvent) {
-      const req = validate(CheckRequestSchema, parseJsonBody(event));
-      const deviceId = normalizeDeviceId(req.device_id);
-      logger.appendKeys({ productId: req.product, deviceId });
-      const hw = { board: req.hw?.board, chip: req.hw?.chip, revision: req.hw?.revision === undefined ? undefined : String(req.hw.revision) };
-      const result = await checks.check(
-        req.product,
-        { deviceId, version: req.version, build: req.build, hw, channel: req.channel },
-        { credential: presentedSecret(event.headers ?? {}, req.token) },
-      );
-      const d = result.decision;
-      // A steady-state "no update" is the bulk of traffic: debug level, so a large fleet does not pay log ingestion per poll (metrics still count it).
-      (d.status === 'no_update' ? logger.debug : logger.info).call(logger, 'check', {
-        status: d.status,
-        ...(d.status === 'update_available' ? { deploymentId: d.offer.deploymentId, assignmentId: d.offer.assignmentId, build: d.offer.build } : {}),
-        ...(d.status === 'no_update' ? { reason: d.reason } : {}),
-      });
-      return json(200, nativeCheckResponse(d, result.nextCheckS, result.offer));
-    },
-  },
-};
-
-const routes: ProtocolRoutes = {
-  ...native,
+const implementations: Implementations<OperationsOf<'check'>> = {
+  ...nativeCheckRoutes({ checks, logger }),
   ...fireflyRoutes(deps),
   ...arduinoRoutes(deps),
   ...cheekoRoutes(deps),
@@ -59,7 +41,12 @@ const routes: ProtocolRoutes = {
   ...botaReleaseRoutes(deps),
 };
 
-export const handler = routedHandler(logger, 'check', routes);
+// The operations come from each protocol's own contract, not the whole contract (bundle size).
+const OPERATIONS = [nativeCheck, fireflyManifest, arduinoHttpUpdate, cheekoCheck, cheekoStatus, iotaapLatest, iotaapDownload, botaLatestRelease];
+const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'check'>] extends [OperationsOf<'check'>, (typeof OPERATIONS)[number]] ? true : never = true;
+void exactlyTheContracts;
+
+export const handler = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });
 
 /** Route keys this function serves (a test checks them against the route table). */
-export const CHECK_ROUTE_KEYS = Object.keys(routes);
+export const CHECK_ROUTE_KEYS = routeKeysOf(OPERATIONS);

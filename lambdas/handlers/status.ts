@@ -3,14 +3,15 @@
  * also hands out the manifest of a pending assignment, so this function can sign URLs).
  * Business outcomes (unknown device, duplicate) answer 200 so devices never retry-storm.
  */
-import { normalizeDeviceId } from '../core/device-id';
-import { StatusRequestSchema } from '../core/native-api';
-import { presentedSecret } from '../core/security';
-import { botaHeartbeatRoutes } from '../protocols/bota';
-import { routedHandler, type ProtocolRoutes } from '../protocols/types';
+import type { OperationsOf } from '../contract';
+import { botaHeartbeatRoutes } from '../protocols/bota/adapter';
+import { botaHeartbeat } from '../protocols/bota/contract';
+import { nativeStatusRoutes } from '../protocols/native/adapter';
+import { nativeStatus } from '../protocols/native/contract';
 import { CheckService } from '../shared/check-service';
-import { json, parseJsonBody, validate, type HttpEvent } from '../shared/http';
 import { createLogger } from '../shared/logger';
+import { flushMetrics } from '../shared/metrics';
+import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
 import { StatusService } from '../shared/status-service';
 import { urlSignerFromEnv } from '../shared/url-signer';
 import { catalogStore, deploymentStore, deviceStore, lastSeenWriteIntervalMs, productConfigCache } from '../shared/wiring';
@@ -24,33 +25,15 @@ const signer = urlSignerFromEnv();
 const statuses = new StatusService({ config, catalog, deployments, devices });
 const checks = new CheckService({ config, deployments, devices, signer, lastSeenWriteIntervalMs: lastSeenWriteIntervalMs() });
 
-const routes: ProtocolRoutes = {
-  'POST /api/v1/ota/status': {
-    async handle(event: HttpEvent) {
-      const req = validate(StatusRequestSchema, parseJsonBody(event));
-      const deviceId = normalizeDeviceId(req.device_id);
-      logger.appendKeys({ productId: req.product, deviceId, build: req.build_number });
-      const { result, deploymentId, counted } = await statuses.report(req.product, {
-        deviceId,
-        build: req.build_number,
-        status: req.status,
-        deploymentId: req.deployment_id,
-        message: req.message,
-        credential: presentedSecret(event.headers ?? {}, req.token),
-      });
-      logger.info('status report', { status: req.status, result, deploymentId, counted });
-      return json(200, {
-        ok: result === 'recorded' || result === 'duplicate',
-        result,
-        ...(deploymentId ? { deployment_id: deploymentId } : {}),
-        // Whether this report settled (or advanced) the device's open offer on its deployment: false = history only.
-        ...(counted !== undefined ? { counted } : {}),
-      });
-    },
-  },
+const implementations: Implementations<OperationsOf<'status'>> = {
+  ...nativeStatusRoutes({ statuses, logger }),
   ...botaHeartbeatRoutes({ checks, config, devices, signer, logger, statuses }),
 };
 
-export const handler = routedHandler(logger, 'status', routes);
+const OPERATIONS = [nativeStatus, botaHeartbeat];
+const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'status'>] extends [OperationsOf<'status'>, (typeof OPERATIONS)[number]] ? true : never = true;
+void exactlyTheContracts;
 
-export const STATUS_ROUTE_KEYS = Object.keys(routes);
+export const handler = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });
+
+export const STATUS_ROUTE_KEYS = routeKeysOf(OPERATIONS);

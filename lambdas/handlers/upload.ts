@@ -9,8 +9,10 @@
 import type { S3Event } from 'aws-lambda';
 import { newAssignmentId } from '../core/deployment';
 import { offeredBuild, type Device, type Firmware } from '../core/model';
-import { iotaapUploadRoutes } from '../protocols/iotaap-upload';
-import { routedHandler } from '../protocols/types';
+import type { OperationsOf } from '../contract';
+import { iotaapUploadFirmware } from '../protocols/iotaap/contract';
+import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
+import { iotaapUploadRoutes } from '../protocols/iotaap/upload-adapter';
 import { requireEnv } from '../shared/config';
 import { ENV } from '../shared/env';
 import type { HttpEvent } from '../shared/http';
@@ -77,12 +79,15 @@ async function ingestRecords(event: S3Event): Promise<void> {
   }
 }
 
-const routes = iotaapUploadRoutes({ s3: s3Client(), ingestBucket, devices, logger });
-const onHttp = routedHandler(logger, 'upload', routes);
+const OPERATIONS = [iotaapUploadFirmware];
+const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'upload'>] extends [OperationsOf<'upload'>, (typeof OPERATIONS)[number]] ? true : never = true;
+void exactlyTheContracts;
+const implementations: Implementations<OperationsOf<'upload'>> = iotaapUploadRoutes({ s3: s3Client(), ingestBucket, devices, logger });
+const onHttp = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });
 
 const isS3Event = (e: unknown): e is S3Event => Array.isArray((e as S3Event)?.Records);
 
 export const handler = async (event: S3Event | HttpEvent, context: import('aws-lambda').Context) =>
   isS3Event(event) ? onS3Event(event) : onHttp(event, context);
 
-export const UPLOAD_ROUTE_KEYS = Object.keys(routes);
+export const UPLOAD_ROUTE_KEYS = routeKeysOf(OPERATIONS);

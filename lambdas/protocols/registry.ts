@@ -6,12 +6,12 @@
  */
 import type { ProductProtocols } from '../core/model';
 import type { ProtocolBinding } from './binding';
-import { ARDUINO } from './arduino/index';
-import { BOTA } from './bota/index';
-import { CHEEKO } from './cheeko/index';
-import { FIREFLY } from './firefly/index';
-import { IOTAAP } from './iotaap/index';
-import { NATIVE } from './native/index';
+import { ARDUINO } from './arduino';
+import { BOTA } from './bota';
+import { CHEEKO } from './cheeko';
+import { FIREFLY } from './firefly';
+import { IOTAAP } from './iotaap';
+import { NATIVE } from './native';
 
 export const PROTOCOLS = [NATIVE, FIREFLY, ARDUINO, CHEEKO, IOTAAP, BOTA] as const;
 

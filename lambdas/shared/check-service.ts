@@ -4,7 +4,7 @@
  */
 import { planCheck, type CheckDecision, type CheckInput, type InferredOutcome } from '../core/check';
 import type { Deployment, Device, OfferedBuild, Product } from '../core/model';
-import type { SignedOffer } from '../core/native-api';
+import type { SignedOffer } from '../protocols/native/wire';
 import { nextCheckSeconds } from '../core/poll';
 import { authorizeDevice } from '../core/security';
 import { countCheck, countOffer } from './metrics';

@@ -9,7 +9,7 @@ import { newAssignmentId } from '../core/deployment';
 import { DEVICE_ID_PATTERN, normalizeDeviceId } from '../core/device-id';
 import { DomainError } from '../core/errors';
 import { DEFAULT_CHANNEL, offeredBuild, type Assignment, type Device, type Product } from '../core/model';
-import type { IotaapOta } from '../core/protocols/iotaap';
+import type { IotaapOta } from '../protocols/iotaap/wire';
 import { hashSecret, newDeviceToken } from '../core/security';
 import { compareVersions, isValidVersion } from '../core/version';
 import { requireFirmware } from './firmware-service';

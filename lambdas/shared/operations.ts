@@ -36,8 +36,6 @@ const PARAM_ERRORS: Record<string, readonly [string, string]> = {
   build: ['invalid_build', 'Build number must be a positive integer'],
   deploymentId: ['invalid_deployment_id', 'Deployment id is not valid'],
   class: ['invalid_product_class', 'Product class is not valid'],
-  productHex: ['invalid_product_hex', 'Product hex is not valid'],
-  deviceIdAndToken: ['invalid_device', 'Device id and token are not valid'],
 };
 
 /** Validates each declared path parameter on its own, so the error names the parameter. */
@@ -47,8 +45,8 @@ function parseParams(op: Operation, raw: Record<string, string | undefined>): Re
   for (const [name, schema] of Object.entries(shape)) {
     const r = schema.safeParse(raw[name] ?? '');
     if (!r.success) {
-      const [code, message] = PARAM_ERRORS[name] ?? [`invalid_${name}`, `${name} is not valid`];
-      throw new DomainError('invalid', code, message);
+      const [code, message] = PARAM_ERRORS[name] ?? ['invalid_path_parameter', `Path parameter ${name} is not valid`];
+      throw new DomainError('invalid', code, message, { fields: [name] });
     }
     out[name] = r.data;
   }

@@ -3,7 +3,7 @@
  * alias item), read it, rotate its key and retire the previous one. Returns domain objects and
  * throws DomainError; the admin handler presents them.
  */
-import { protocolAliases } from '../core/admin-api';
+import { protocolAliases } from '../contract/operator-wire';
 import { DomainError } from '../core/errors';
 import { PRODUCT_ID_PATTERN } from '../core/manifest';
 import type { Chip, Product, ProductProtocols, SecurityMode } from '../core/model';

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { MAX_REQUEST_LINE_BYTES, requestLineBytes } from '../../lambdas/core/download-url';
 import { inCohort } from '../../lambdas/core/cohort';
-import { ESP32FOTA_MANIFEST_MAX_BYTES, esp32FotaDeviceId } from '../../lambdas/core/protocols/firefly';
+import { ESP32FOTA_MANIFEST_MAX_BYTES, esp32FotaDeviceId } from '../../lambdas/protocols/firefly/wire';
 import { buildEspImage } from '../fixtures/esp-image';
 import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
 import { publishRelease } from '../support/release';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { DEVICE_ID_PATTERN, isMacAddress, normalizeDeviceId } from '../../lambdas/core/device-id';
-import { CheckRequestSchema, StatusRequestSchema } from '../../lambdas/core/native-api';
+import { CheckRequestSchema, StatusRequestSchema } from '../../lambdas/protocols/native/wire';
 
 describe('normalizeDeviceId', () => {
   it.each([

@@ -19,6 +19,7 @@ export const arduinoHttpUpdate = operation({
   path: '/api/v1/ota/arduino/{productId}',
   fn: 'check',
   auth: 'none',
+  adapterParses: true,
   tag: 'arduino',
   summary: 'Arduino HTTPUpdate check (x-ESP32-* headers)',
   params: z.object({ productId: productIdParam() }),

@@ -1,6 +1,6 @@
 /** Bota heartbeat and the app's release lookup. Pure: the contract entries of this protocol (see lambdas/contract/). */
 import * as z from 'zod/mini';
-import { HeartbeatSchema, ReleaseQuerySchema } from '../../core/protocols/bota';
+import { HeartbeatSchema, ReleaseQuerySchema } from './wire';
 import { operation } from '../../contract/operation';
 import { str, count, buildNumber, timestamp, sha256, crc32, signedUrl, named, CHECK_STATUSES, deviceIdParam, productIdParam } from '../../contract/schema';
 
@@ -36,6 +36,7 @@ export const botaHeartbeat = operation({
   path: '/api/v1/devices/{deviceId}/heartbeat',
   fn: 'status',
   auth: 'none',
+  adapterParses: true,
   tag: 'bota',
   summary: 'Bota heartbeat; carries the OTA manifest of a pending assignment',
   params: z.object({ deviceId: deviceIdParam() }),
@@ -51,6 +52,7 @@ export const botaLatestRelease = operation({
   path: '/api/v1/products/{productId}/releases/latest',
   fn: 'check',
   auth: 'none',
+  adapterParses: true,
   tag: 'bota',
   summary: 'Bota app: is a newer release out for this model (bin + ufw)',
   params: z.object({ productId: productIdParam() }),

@@ -1,6 +1,6 @@
 /** Cheeko toy OTA routes. Pure: the contract entries of this protocol (see lambdas/contract/). */
 import * as z from 'zod/mini';
-import { CheekoBodySchema } from '../../core/protocols/cheeko';
+import { CheekoBodySchema } from './wire';
 import { operation } from '../../contract/operation';
 import { str, count, signedUrl, named } from '../../contract/schema';
 
@@ -48,6 +48,7 @@ export const cheekoCheck = operation({
   path: '/toy/ota',
   fn: 'check',
   auth: 'none',
+  adapterParses: true,
   tag: 'cheeko',
   summary: 'Cheeko boot check and registration',
   description:
@@ -66,6 +67,7 @@ export const cheekoStatus = operation({
   path: '/toy/ota',
   fn: 'check',
   auth: 'none',
+  adapterParses: true,
   tag: 'cheeko',
   summary: 'Cheeko OTA status and latest version per board',
   query: CheekoStatusQuery,
@@ -83,6 +85,7 @@ export const cheekoActivate = operation({
   path: '/toy/ota/activate',
   fn: 'activation',
   auth: 'none',
+  adapterParses: true,
   tag: 'cheeko',
   summary: 'Cheeko activation check',
   headers: CheekoHeaders,

@@ -1,11 +1,11 @@
 /** FireFly / esp32FOTA manifest route. Pure: the contract entries of this protocol (see lambdas/contract/). */
 import * as z from 'zod/mini';
-import { FireflyQuerySchema, PRODUCT_HEX_PATTERN } from '../../core/protocols/firefly';
+import { FireflyQuerySchema } from './wire';
 import { operation } from '../../contract/operation';
 import { str, signedUrl, named, ErrorBody } from '../../contract/schema';
 
 const classParam = () => z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/), z.describe('FireFly product class (the product binding `protocols.firefly.product_class`)'));
-const productHexParam = () => z.string().check(z.regex(PRODUCT_HEX_PATTERN), z.describe('FireFly product hex, e.g. 0x1A2B (matched case-insensitively)'));
+const productHexParam = () => z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/), z.describe('FireFly product hex, e.g. 0x1A2B (matched case-insensitively)'));
 
 /** lambdas/core/protocols/firefly.ts `fireflyManifest`. */
 export const FireflyManifest = named('FireflyManifest', z
@@ -32,6 +32,7 @@ export const fireflyManifest = operation({
   path: '/ota/{class}/{productHex}',
   fn: 'check',
   auth: 'none',
+  adapterParses: true,
   tag: 'firefly',
   summary: 'esp32FOTA manifest of the next release after current_version',
   params: z.object({ class: classParam(), productHex: productHexParam() }),

@@ -1,6 +1,6 @@
 /** FireFly / esp32FOTA: its operations and its product binding (class + hex). Pure. */
 import * as z from 'zod/mini';
-import { PRODUCT_HEX_PATTERN } from '../../core/protocols/firefly';
+import { PRODUCT_HEX_PATTERN } from './wire';
 import { binding } from '../binding';
 import { FIREFLY_OPERATIONS } from './contract';
 

@@ -6,7 +6,7 @@ import { operation } from '../../contract/operation';
 import { str, count, timestamp, named, GatewayMessage, deviceIdParam } from '../../contract/schema';
 
 const deviceIdAndTokenParam = () =>
-  z.string().check(z.minLength(TOKEN_LENGTH + 1), z.maxLength(64 + TOKEN_LENGTH), z.describe(`The device id immediately followed by its ${TOKEN_LENGTH}-character token (no separator)`));
+  z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/), z.describe(`The device id immediately followed by its ${TOKEN_LENGTH}-character token (no separator)`));
 
 /** lambdas/protocols/iotaap*.ts, lambdas/core/protocols/iotaap.ts and the IoTaaP list in lambdas/handlers/admin.ts. */
 export const IotaapVersion = named('IotaapVersion', z.object({ ver: str().check(z.describe('Version the device should run')) }));
@@ -46,6 +46,7 @@ export const iotaapLatest = operation({
   path: '/v1/ota/device/latest/{deviceId}',
   fn: 'check',
   auth: 'none',
+  adapterParses: true,
   tag: 'iotaap',
   summary: 'IoTaaP latest firmware version of a device',
   params: z.object({ deviceId: deviceIdParam() }),
@@ -67,6 +68,7 @@ export const iotaapDownload = operation({
   path: '/v1/ota/device/download/{deviceIdAndToken}',
   fn: 'check',
   auth: 'none',
+  adapterParses: true,
   tag: 'iotaap',
   summary: 'IoTaaP download: 302 to the signed URL',
   params: z.object({ deviceIdAndToken: deviceIdAndTokenParam() }),
@@ -110,6 +112,7 @@ export const iotaapUploadFirmware = operation({
   tag: 'iotaap-operator',
   summary: 'IoTaaP: upload firmware for one device (multipart)',
   description: 'Feeds the ingest pipeline (the build is assigned to the device once accepted) and waits for its verdict.',
+  adapterParses: true,
   body: { schema: IotaapUploadForm, required: true, contentType: 'multipart/form-data' },
   responses: {
     201: { description: '`Firmware successfully deployed`', body: IotaapMessage },

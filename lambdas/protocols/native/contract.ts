@@ -1,6 +1,6 @@
 /** Native device API (SimpleOTA-shaped): the check and the status report. Pure: the contract entries of this protocol (see lambdas/contract/). */
 import * as z from 'zod/mini';
-import { CheckRequestSchema, StatusRequestSchema } from '../../core/native-api';
+import { CheckRequestSchema, StatusRequestSchema } from './wire';
 import type { ReportResult } from '../../shared/status-service';
 import { operation } from '../../contract/operation';
 import { str, count, buildNumber, sha256, crc32, signedUrl, everyOf, named, CHECK_STATUSES } from '../../contract/schema';
@@ -42,6 +42,7 @@ export const nativeCheck = operation({
   path: '/api/v1/ota/check',
   fn: 'check',
   auth: 'none',
+  adapterParses: true,
   tag: 'native',
   summary: 'Device asks whether an update is available',
   description:
@@ -56,6 +57,7 @@ export const nativeStatus = operation({
   path: '/api/v1/ota/status',
   fn: 'status',
   auth: 'none',
+  adapterParses: true,
   tag: 'native',
   summary: 'Device reports download/install progress and outcome',
   description: 'Progress and outcome of an install. `failed` / `rolled_back` builds are never offered to the device again. A trailing slash is accepted.',

@@ -15,23 +15,25 @@
  * library's HTTPClient would otherwise reuse the socket for the firmware GET when the CDN has the
  * same host name on another port (`setReuse(true)` in `esp32FOTA::setupHTTP`).
  */
-import { fireflyAlias } from '../core/admin-api';
-import { normalizeDeviceId } from '../core/device-id';
-import { DomainError } from '../core/errors';
-import { DEFAULT_CHANNEL, type Deployment, type OfferedBuild, type Product } from '../core/model';
-import { compareVersions } from '../core/version';
-import { esp32FotaDeviceId, esp32FotaIsNewer, fireflyManifest, FireflyQuerySchema, PRODUCT_HEX_PATTERN, type FireflyQuery } from '../core/protocols/firefly';
-import { authorizeDevice, presentedSecret } from '../core/security';
-import { selectOffer } from '../core/select';
-import { signOffer } from '../shared/check-service';
-import { json, validate, type HttpEvent, type HttpResult } from '../shared/http';
-import type { ProtocolDeps, ProtocolRoutes } from './types';
+import type { Implementations } from '../../shared/operations';
+import type { fireflyManifest as fireflyManifestOp } from './contract';
+import { fireflyAlias } from './index';
+import { normalizeDeviceId } from '../../core/device-id';
+import { DomainError } from '../../core/errors';
+import { DEFAULT_CHANNEL, type Deployment, type OfferedBuild, type Product } from '../../core/model';
+import { compareVersions } from '../../core/version';
+import { esp32FotaDeviceId, esp32FotaIsNewer, fireflyManifest, FireflyQuerySchema, PRODUCT_HEX_PATTERN, type FireflyQuery } from './wire';
+import { authorizeDevice, presentedSecret } from '../../core/security';
+import { selectOffer } from '../../core/select';
+import { signOffer } from '../../shared/check-service';
+import { json, validate } from '../../shared/http';
+import type { ProtocolDeps } from '../types';
 
 const CLOSE = { connection: 'close' };
 const reply = (status: number, body: unknown) => json(status, body, CLOSE);
 const notFound = (code: string, message: string) => reply(404, { error: { code, message } });
 
-export function fireflyRoutes(deps: ProtocolDeps): ProtocolRoutes {
+export function fireflyRoutes(deps: ProtocolDeps): Implementations<typeof fireflyManifestOp> {
   const manifestOf = async (fw: OfferedBuild) => {
     const signed = await signOffer(deps.signer, fw);
     return reply(200, fireflyManifest(fw.firmwareType, fw.version, { app: signed.appUrl, ...(signed.uiUrl ? { ui: signed.uiUrl } : {}) }));
@@ -70,8 +72,8 @@ export function fireflyRoutes(deps: ProtocolDeps): ProtocolRoutes {
   }
 
   return {
-    'GET /ota/{class}/{productHex}': {
-      async handle(event: HttpEvent): Promise<HttpResult> {
+    fireflyManifest: {
+      async handle({ event }) {
         const { class: productClass = '', productHex = '' } = event.pathParameters ?? {};
         const q = event.queryStringParameters ?? {};
         if (!q.current_version) throw new DomainError('invalid', 'missing_current_version', 'current_version query parameter is required');

@@ -6,18 +6,19 @@
  * an invalid device id, no file, a file over the limit or a rejected image, 404 `{ message:
  * "No such device" }` for an unknown device or wrong token.
  */
+import type { Implementations } from '../../shared/operations';
+import type { iotaapUploadFirmware } from './contract';
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DEVICE_ID_PATTERN } from '../core/device-id';
-import { isDomainError } from '../core/errors';
-import { IOTAAP_MAX_FIRMWARE_BYTES } from '../core/protocols/iotaap';
-import { multipartBoundary, parseMultipart } from '../core/protocols/multipart';
-import { secretMatches } from '../core/security';
-import { parseVersion } from '../core/version';
-import { header, json, rawBody, type HttpEvent, type HttpResult } from '../shared/http';
-import type { Logger } from '../shared/logger';
-import type { DeviceStore } from '../shared/store/device-store';
-import type { ProtocolRoutes } from './types';
+import { DEVICE_ID_PATTERN } from '../../core/device-id';
+import { isDomainError } from '../../core/errors';
+import { IOTAAP_MAX_FIRMWARE_BYTES } from './wire';
+import { multipartBoundary, parseMultipart } from './multipart';
+import { secretMatches } from '../../core/security';
+import { parseVersion } from '../../core/version';
+import { header, json, rawBody } from '../../shared/http';
+import type { Logger } from '../../shared/logger';
+import type { DeviceStore } from '../../shared/store/device-store';
 
 export interface IotaapUploadDeps {
   readonly s3: S3Client;
@@ -34,7 +35,7 @@ const PENDING_RESULT = { status: 'pending', note: 'IoTaaP upload in progress; th
 const message = (status: number, text: string) => json(status, { message: text });
 const uploadError = (error: string) => json(500, { message: 'Error when uploading firmware file', error }, { 'retry-after': '30' });
 
-export function iotaapUploadRoutes(deps: IotaapUploadDeps): ProtocolRoutes {
+export function iotaapUploadRoutes(deps: IotaapUploadDeps): Implementations<typeof iotaapUploadFirmware> {
   async function waitForResult(key: string, sha: string, deviceId: string): Promise<{ status: string; reason?: string; code?: string } | undefined> {
     const deadline = Date.now() + (deps.resultTimeoutMs ?? 20_000);
     while (Date.now() < deadline) {
@@ -57,8 +58,8 @@ export function iotaapUploadRoutes(deps: IotaapUploadDeps): ProtocolRoutes {
   }
 
   return {
-    'POST /v1/ota/device': {
-      async handle(event: HttpEvent): Promise<HttpResult> {
+    iotaapUploadFirmware: {
+      async handle({ event }) {
         const parts = parseMultipart(rawBody(event), multipartBoundary(header(event, 'content-type')));
         const field = (name: string) => parts.find((p) => p.name === name && p.filename === undefined)?.data.toString('utf8').trim();
         for (const name of ['device', 'token', 'version']) if (!field(name)) return message(400, `${name} is a mandatory field`);

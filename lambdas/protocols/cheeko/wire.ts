@@ -3,8 +3,8 @@
  * the seed (raw payloads, no envelope on POST; `{ code, msg, data }` on GET).
  */
 import * as z from 'zod/mini';
-import { isMacAddress, normalizeDeviceId } from '../device-id';
-import type { OfferedBuild } from '../model';
+import { isMacAddress, normalizeDeviceId } from '../../core/device-id';
+import type { OfferedBuild } from '../../core/model';
 
 export const CHEEKO_MISSING_MAC = { code: 400, msg: 'Device ID is required (Device-Id header, or mac / mac_address in the body)' } as const;
 export const CHEEKO_INVALID_MAC = { code: 400, msg: 'Invalid device ID format' } as const;

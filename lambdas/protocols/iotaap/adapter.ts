@@ -8,16 +8,18 @@
  * - an infrastructure fault on either route → the same documented 404 (with Retry-After).
  *   The download always needs the device token (IoTaaP's protocol), whatever the product's mode.
  */
-import { noSuchDevice } from '../core/protocols/iotaap';
-import { secretMatches, splitIdAndToken } from '../core/security';
-import { DEVICE_ID_PATTERN } from '../core/device-id';
-import type { Device } from '../core/model';
-import { empty, json, retryAfterSeconds, type HttpEvent, type HttpResult } from '../shared/http';
-import { isDomainError } from '../core/errors';
-import { countMaskedFault } from '../shared/metrics';
-import type { ProtocolDeps, ProtocolRoutes } from './types';
+import type { Implementations } from '../../shared/operations';
+import type { iotaapDownload, iotaapLatest } from './contract';
+import { noSuchDevice } from './wire';
+import { secretMatches, splitIdAndToken } from '../../core/security';
+import { DEVICE_ID_PATTERN } from '../../core/device-id';
+import type { Device } from '../../core/model';
+import { empty, json, retryAfterSeconds, type HttpResult } from '../../shared/http';
+import { isDomainError } from '../../core/errors';
+import { countMaskedFault } from '../../shared/metrics';
+import type { ProtocolDeps } from '../types';
 
-export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
+export function iotaapRoutes(deps: ProtocolDeps): Implementations<typeof iotaapLatest | typeof iotaapDownload> {
   const find = async (deviceId: string): Promise<Device | undefined> => {
     if (!DEVICE_ID_PATTERN.test(deviceId)) return undefined;
     const found = await deps.devices.findByGlobalId(deviceId);
@@ -48,9 +50,9 @@ export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
   };
 
   return {
-    'GET /v1/ota/device/latest/{deviceId}': {
+    iotaapLatest: {
       onError,
-      async handle(event: HttpEvent): Promise<HttpResult> {
+      async handle({ event }) {
         const id = event.pathParameters?.deviceId ?? '';
         const device = await find(id);
         if (!device || !device.active) return json(404, noSuchDevice(`Device ${id.slice(0, 64)} is not registered`));
@@ -68,9 +70,9 @@ export function iotaapRoutes(deps: ProtocolDeps): ProtocolRoutes {
       },
     },
 
-    'GET /v1/ota/device/download/{deviceIdAndToken}': {
+    iotaapDownload: {
       onError,
-      async handle(event: HttpEvent): Promise<HttpResult> {
+      async handle({ event }) {
         const split = splitIdAndToken(event.pathParameters?.deviceIdAndToken ?? '');
         const device = split ? await find(split.deviceId) : undefined;
         if (!split || !device || !device.active || !secretMatches(split.token, device.tokenHash)) {

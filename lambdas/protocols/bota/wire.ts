@@ -3,9 +3,9 @@
  * phone app's "is a newer release out for this model" lookup (bin for HTTP OTA, ufw for BLE).
  */
 import * as z from 'zod/mini';
-import type { FirmwareFile } from '../model';
-import { PRODUCT_ID_PATTERN } from '../manifest';
-import { isValidVersion } from '../version';
+import type { FirmwareFile } from '../../core/model';
+import { PRODUCT_ID_PATTERN } from '../../core/manifest';
+import { isValidVersion } from '../../core/version';
 
 export const HeartbeatSchema = z.object({
   product: z.string().check(z.regex(PRODUCT_ID_PATTERN)),

@@ -8,20 +8,22 @@
  *   whether a newer RELEASED build exists for that model, with signed `bin` and `ufw` URLs, for
  *   the phone app's Bluetooth path (no assignment needed).
  */
-import { normalizeDeviceId, DEVICE_ID_PATTERN } from '../core/device-id';
-import { DomainError } from '../core/errors';
-import { botaArtifact, HeartbeatSchema, ReleaseQuerySchema } from '../core/protocols/bota';
-import { authorizeDevice, presentedSecret } from '../core/security';
-import { compareVersions, isNewerVersion } from '../core/version';
-import { signOffer } from '../shared/check-service';
-import { json, parseJsonBody, validate, type HttpEvent, type HttpResult } from '../shared/http';
-import type { StatusService } from '../shared/status-service';
-import type { ProtocolDeps, ProtocolRoutes } from './types';
+import type { Implementations } from '../../shared/operations';
+import type { botaHeartbeat, botaLatestRelease } from './contract';
+import { normalizeDeviceId, DEVICE_ID_PATTERN } from '../../core/device-id';
+import { DomainError } from '../../core/errors';
+import { botaArtifact, HeartbeatSchema, ReleaseQuerySchema } from './wire';
+import { authorizeDevice, presentedSecret } from '../../core/security';
+import { compareVersions, isNewerVersion } from '../../core/version';
+import { signOffer } from '../../shared/check-service';
+import { json, parseJsonBody, validate } from '../../shared/http';
+import type { StatusService } from '../../shared/status-service';
+import type { ProtocolDeps } from '../types';
 
-export function botaReleaseRoutes(deps: ProtocolDeps): ProtocolRoutes {
+export function botaReleaseRoutes(deps: ProtocolDeps): Implementations<typeof botaLatestRelease> {
   return {
-    'GET /api/v1/products/{productId}/releases/latest': {
-      async handle(event: HttpEvent): Promise<HttpResult> {
+    botaLatestRelease: {
+      async handle({ event }) {
         const q = event.queryStringParameters ?? {};
         if (!q.current_version) throw new DomainError('invalid', 'missing_current_version', 'current_version query parameter is required');
         const query = validate(ReleaseQuerySchema, q);
@@ -54,10 +56,10 @@ export function botaReleaseRoutes(deps: ProtocolDeps): ProtocolRoutes {
   };
 }
 
-export function botaHeartbeatRoutes(deps: ProtocolDeps & { readonly statuses: StatusService }): ProtocolRoutes {
+export function botaHeartbeatRoutes(deps: ProtocolDeps & { readonly statuses: StatusService }): Implementations<typeof botaHeartbeat> {
   return {
-    'POST /api/v1/devices/{deviceId}/heartbeat': {
-      async handle(event: HttpEvent): Promise<HttpResult> {
+    botaHeartbeat: {
+      async handle({ event }) {
         const rawId = event.pathParameters?.deviceId ?? '';
         if (!DEVICE_ID_PATTERN.test(rawId)) throw new DomainError('invalid', 'invalid_device_id', 'device_id is not valid');
         const deviceId = normalizeDeviceId(rawId);

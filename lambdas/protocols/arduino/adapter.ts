@@ -5,16 +5,18 @@
  * `updateSpiffs()` requests (x-ESP32-mode: spiffs) always get 304: the app image is never flashed into a filesystem.
  * Sketch must call `httpUpdate.setFollowRedirects(HTTPC_FORCE_FOLLOW_REDIRECTS)`.
  */
-import { DomainError } from '../core/errors';
-import { parseArduinoHeaders } from '../core/protocols/arduino';
-import { presentedSecret } from '../core/security';
-import { empty, json, type HttpEvent, type HttpResult } from '../shared/http';
-import type { ProtocolDeps, ProtocolRoutes } from './types';
+import type { Implementations } from '../../shared/operations';
+import type { arduinoHttpUpdate } from './contract';
+import { DomainError } from '../../core/errors';
+import { parseArduinoHeaders } from './wire';
+import { presentedSecret } from '../../core/security';
+import { empty, json } from '../../shared/http';
+import type { ProtocolDeps } from '../types';
 
-export function arduinoRoutes(deps: ProtocolDeps): ProtocolRoutes {
+export function arduinoRoutes(deps: ProtocolDeps): Implementations<typeof arduinoHttpUpdate> {
   return {
-    'GET /api/v1/ota/arduino/{productId}': {
-      async handle(event: HttpEvent): Promise<HttpResult> {
+    arduinoHttpUpdate: {
+      async handle({ event }) {
         const productId = event.pathParameters?.productId ?? '';
         const headers = event.headers ?? {};
         const req = parseArduinoHeaders(headers);

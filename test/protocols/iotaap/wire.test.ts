@@ -1,6 +1,6 @@
 /** IoTaaP pure shaping: documented bodies, the upload size limit, the operator list query and paging. */
 import { isDomainError } from '../../../lambdas/core/errors';
-import { IOTAAP_MAX_FIRMWARE_BYTES, noSuchDevice, pageIotaapOtas, parseIotaapListQuery, type IotaapOta } from '../../../lambdas/core/protocols/iotaap';
+import { IOTAAP_MAX_FIRMWARE_BYTES, noSuchDevice, pageIotaapOtas, parseIotaapListQuery, type IotaapOta } from '../../../lambdas/protocols/iotaap/wire';
 
 const ota = (device: string, version: string, last_updated: string, path = `p/1/app.bin`): IotaapOta => ({
   _id: `a-${device}`,

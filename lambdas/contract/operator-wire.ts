@@ -3,18 +3,18 @@
  * snake_case JSON representation of domain objects.
  */
 import * as z from 'zod/mini';
-import { DEFAULT_MAX_IMAGE_SIZE } from './esp-image';
-import { CHANNEL_PATTERN } from './manifest';
+import { DEFAULT_MAX_IMAGE_SIZE } from '../core/esp-image';
+import { CHANNEL_PATTERN } from '../core/manifest';
 
 /** Bounds of a product's `max_image_size` (bytes). */
 export const MIN_MAX_IMAGE_SIZE = 64 * 1024;
 export const MAX_MAX_IMAGE_SIZE = 32 * 1024 * 1024;
-import { PRODUCT_HEX_PATTERN } from './protocols/firefly';
+import { BINDINGS, presentProtocols } from '../protocols/registry';
 
 /** Device group names (deployment targeting, device PATCH). */
 const GROUP_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-import { inFlightOf } from './rollout';
-import { CHIPS, type Assignment, type Deployment, type Device, type Firmware, type Product, type StatusEntry } from './model';
+import { inFlightOf } from '../core/rollout';
+import { CHIPS, type Assignment, type Deployment, type Device, type Firmware, type Product, type StatusEntry } from '../core/model';
 
 const percentage = z.number().check(
   z.gte(0),
@@ -38,37 +38,11 @@ export const PutProductSchema = z.strictObject({
    * 0x640000, the OTA slot of a 16 MB layout.
    */
   max_image_size: z.optional(z.int().check(z.gte(MIN_MAX_IMAGE_SIZE), z.lte(MAX_MAX_IMAGE_SIZE))),
-  protocols: z.optional(
-    z.strictObject({
-      firefly: z.optional(
-        z.strictObject({
-          product_class: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/)),
-          product_hex: z.string().check(z.regex(PRODUCT_HEX_PATTERN)),
-        }),
-      ),
-      cheeko: z.optional(
-        z.strictObject({ application: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/)), default: z.optional(z.boolean()) }),
-      ),
-      iotaap: z.optional(z.boolean()),
-    }),
-  ),
+  /** One key per protocol binding (lambdas/protocols/registry.ts). */
+  protocols: z.optional(z.strictObject(Object.fromEntries(BINDINGS.map((b) => [b.key, z.optional(b.wire)])) as Record<string, z.ZodMiniOptional<z.ZodMiniType>>)),
 });
 
-/** Alias items a product's protocol bindings claim (unique across products). */
-export function protocolAliases(p: Pick<Product, 'productId' | 'protocols'>): string[] {
-  const out: string[] = [];
-  const f = p.protocols?.firefly;
-  if (f) out.push(fireflyAlias(f.productClass, f.productHex));
-  const c = p.protocols?.cheeko;
-  if (c) {
-    out.push(cheekoAlias(c.application));
-    if (c.default) out.push(cheekoAlias(undefined));
-  }
-  if (p.protocols?.iotaap) out.push(`iotaap#${p.productId}`);
-  return out;
-}
-export const fireflyAlias = (productClass: string, productHex: string): string => `firefly#${productClass}#${productHex.toLowerCase()}`;
-export const cheekoAlias = (application: string | undefined): string => `cheeko#${application ?? '*'}`;
+export { protocolAliases } from '../protocols/registry';
 
 export const PatchDeviceSchema = z.strictObject({
   active: z.optional(z.boolean()),
@@ -158,11 +132,7 @@ export const presentProduct = (p: Product) => ({
   device_quota: p.deviceQuota ?? null,
   device_selects_channel: Boolean(p.deviceSelectsChannel),
   max_image_size: p.maxImageSize ?? DEFAULT_MAX_IMAGE_SIZE,
-  protocols: {
-    ...(p.protocols?.firefly ? { firefly: { product_class: p.protocols.firefly.productClass, product_hex: p.protocols.firefly.productHex } } : {}),
-    ...(p.protocols?.cheeko ? { cheeko: { application: p.protocols.cheeko.application, default: Boolean(p.protocols.cheeko.default) } } : {}),
-    ...(p.protocols?.iotaap ? { iotaap: true as const } : {}),
-  },
+  protocols: presentProtocols(p.protocols) as { firefly?: { product_class: string; product_hex: string }; cheeko?: { application: string; default: boolean }; iotaap?: true },
   created_at: p.createdAt,
   updated_at: p.updatedAt,
 });

@@ -1,6 +1,6 @@
 /** The strict multipart/form-data parser behind IoTaaP's firmware upload (RFC 7578 / RFC 2046). */
 import { isDomainError } from '../../../lambdas/core/errors';
-import { multipartBoundary, parseMultipart } from '../../../lambdas/core/protocols/multipart';
+import { multipartBoundary, parseMultipart } from '../../../lambdas/protocols/iotaap/multipart';
 
 const B = 'XyZzy-boundary';
 const part = (disposition: string, data: Buffer | string, extra = '') =>

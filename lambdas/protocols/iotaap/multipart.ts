@@ -2,7 +2,7 @@
  * A strict, bounded multipart/form-data parser (RFC 7578) for small operator uploads that arrive
  * whole in one Lambda event. No streaming needed: API Gateway has already buffered the body.
  */
-import { DomainError } from '../errors';
+import { DomainError } from '../../core/errors';
 
 export interface FormPart {
   readonly name: string;

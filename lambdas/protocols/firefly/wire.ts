@@ -4,9 +4,9 @@
  * parse buffer. Pure shaping; the adapter does the I/O.
  */
 import * as z from 'zod/mini';
-import { DEVICE_ID_PATTERN } from '../device-id';
-import { CHANNEL_PATTERN } from '../manifest';
-import { isValidVersion } from '../version';
+import { DEVICE_ID_PATTERN } from '../../core/device-id';
+import { CHANNEL_PATTERN } from '../../core/manifest';
+import { isValidVersion } from '../../core/version';
 
 /** FireFly's product hex (`0x32322505`), matched case-insensitively. */
 export const PRODUCT_HEX_PATTERN = /^0[xX][0-9A-Fa-f]{1,16}$/;

@@ -6,7 +6,7 @@
  *   `url` wins over everything; else `bin`+`host`+`port` (scheme https only for port 443/4433),
  *   and then `littlefs`/`spiffs`/`fatfs` for the filesystem image; else "missing one of the required keys".
  */
-import { esp32FotaIsNewer, esp32FotaVersion, fireflyManifest, ESP32FOTA_MANIFEST_MAX_BYTES } from '../../../lambdas/core/protocols/firefly';
+import { esp32FotaIsNewer, esp32FotaVersion, fireflyManifest, ESP32FOTA_MANIFEST_MAX_BYTES } from '../../../lambdas/protocols/firefly/wire';
 
 /** What checkJSONManifest takes from a manifest: the URLs it would flash, or the error it logs. */
 function stockRead(doc: Record<string, unknown>): { firmwareUrl: string; fsUrl?: string } | 'missing_required_keys' {

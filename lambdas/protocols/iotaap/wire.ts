@@ -3,7 +3,7 @@
  * operator routes (list of latest OTA per device; multipart firmware upload). Bodies as the seed
  * documents them: `{ message, error? }`.
  */
-import { DomainError } from '../errors';
+import { DomainError } from '../../core/errors';
 
 export const noSuchDevice = (error: string) => ({ message: 'No such device', error });
 

@@ -4,11 +4,11 @@
  * Devices may send extra fields (newer firmware, other clients): they are ignored, not rejected.
  */
 import * as z from 'zod/mini';
-import type { CheckDecision } from './check';
-import { DEVICE_ID_PATTERN } from './device-id';
-import { isValidVersion } from './version';
-import { CHANNEL_PATTERN, PRODUCT_ID_PATTERN } from './manifest';
-import { DEVICE_REPORT_STATUSES, type FirmwareFile } from './model';
+import type { CheckDecision } from '../../core/check';
+import { DEVICE_ID_PATTERN } from '../../core/device-id';
+import { isValidVersion } from '../../core/version';
+import { CHANNEL_PATTERN, PRODUCT_ID_PATTERN } from '../../core/manifest';
+import { DEVICE_REPORT_STATUSES, type FirmwareFile } from '../../core/model';
 
 const shortText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 

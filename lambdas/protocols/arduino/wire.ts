@@ -3,8 +3,8 @@
  * identity in `x-ESP32-*` headers and understands 304 (no update), 302 (follow, when
  * `setFollowRedirects` is on), 403 and 404; a 200 would be flashed, so no JSON body is ever 200.
  */
-import { isMacAddress, normalizeDeviceId } from '../device-id';
-import { isValidVersion } from '../version';
+import { isMacAddress, normalizeDeviceId } from '../../core/device-id';
+import { isValidVersion } from '../../core/version';
 
 export interface ArduinoRequest {
   readonly deviceId: string;

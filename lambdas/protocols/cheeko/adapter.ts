@@ -7,24 +7,26 @@
  * Product mapping: the body's (or query's) `application` names a product bound to it; requests
  * without one go to the product bound as the Cheeko default.
  */
-import { cheekoAlias } from '../core/admin-api';
-import { DomainError, isDomainError } from '../core/errors';
-import { CHEEKO_DEFAULT_BOARDS, cheekoApplication, cheekoFirmware, latestVersionsByBoard, parseCheekoBody, resolveCheekoMac, serverTime } from '../core/protocols/cheeko';
-import { presentedSecret } from '../core/security';
-import { compareVersions, isValidVersion } from '../core/version';
-import { header, json, parseJsonBody, retryAfterSeconds, type HttpEvent, type HttpResult } from '../shared/http';
-import { countMaskedFault } from '../shared/metrics';
-import type { ProtocolDeps, ProtocolRoutes } from './types';
+import type { Implementations } from '../../shared/operations';
+import type { cheekoCheck, cheekoStatus } from './contract';
+import { cheekoAlias } from './index';
+import { DomainError, isDomainError } from '../../core/errors';
+import { CHEEKO_DEFAULT_BOARDS, cheekoApplication, cheekoFirmware, latestVersionsByBoard, parseCheekoBody, resolveCheekoMac, serverTime } from './wire';
+import { presentedSecret } from '../../core/security';
+import { compareVersions, isValidVersion } from '../../core/version';
+import { header, json, parseJsonBody, retryAfterSeconds } from '../../shared/http';
+import { countMaskedFault } from '../../shared/metrics';
+import type { ProtocolDeps } from '../types';
 
-export function cheekoRoutes(deps: ProtocolDeps): ProtocolRoutes {
+export function cheekoRoutes(deps: ProtocolDeps): Implementations<typeof cheekoCheck | typeof cheekoStatus> {
   const productFor = (raw: unknown) => {
     const application = cheekoApplication(raw);
     return application ? deps.config.productByAlias(cheekoAlias(application)).then((p) => p ?? deps.config.productByAlias(cheekoAlias(undefined))) : deps.config.productByAlias(cheekoAlias(undefined));
   };
 
   return {
-    'POST /toy/ota': {
-      async handle(event: HttpEvent): Promise<HttpResult> {
+    cheekoCheck: {
+      async handle({ event }) {
         let raw: Record<string, unknown>;
         try {
           raw = parseJsonBody(event, { allowEmpty: true });
@@ -82,8 +84,8 @@ export function cheekoRoutes(deps: ProtocolDeps): ProtocolRoutes {
       },
     },
 
-    'GET /toy/ota': {
-      async handle(event: HttpEvent): Promise<HttpResult> {
+    cheekoStatus: {
+      async handle({ event }) {
         const q = event.queryStringParameters ?? {};
         const type = q.type?.trim() || undefined;
         const now = Date.now();

@@ -16,7 +16,10 @@ const PURE_FOR_CDK = [
 
 /** History belongs in commit messages: "Fix: … used to …" comments describe a past, not the code. */
 const noChangelogComments = {
-  meta: { type: 'suggestion', messages: { changelog: 'Changelog-style comment ("{{match}}"): say why the code is as it is; history goes in the commit message.' } },
+  meta: {
+    type: 'suggestion',
+    messages: { changelog: 'Changelog-style comment ("{{match}}"): say why the code is as it is; history goes in the commit message.' },
+  },
   create(context) {
     return {
       Program() {
@@ -38,18 +41,40 @@ export default tseslint.config(
     plugins: { 'import-x': importX, house: { rules: { 'no-changelog-comments': noChangelogComments } } },
     rules: {
       'house/no-changelog-comments': 'error',
-      'import-x/order': ['error', { groups: ['builtin', 'external', ['internal', 'parent', 'sibling', 'index']], 'newlines-between': 'never', alphabetize: { order: 'asc', caseInsensitive: true } }],
+      'import-x/order': [
+        'error',
+        {
+          groups: ['builtin', 'external', ['internal', 'parent', 'sibling', 'index']],
+          'newlines-between': 'ignore',
+          alphabetize: { order: 'asc', caseInsensitive: true },
+        },
+      ],
       'import-x/no-restricted-paths': [
         'error',
         {
           zones: [
-            { target: './lambdas/core', from: ['./lambdas', './lib', './bin'], except: ['./core'], message: 'core/ is pure domain: it imports nothing outside core/.' },
-            { target: './lib/constructs', from: './lambdas', except: PURE_FOR_CDK.map((p) => p.replace('./lambdas/', './')), message: 'CDK constructs import only the contract and other pure data from lambdas/.' },
+            {
+              target: './lambdas/core',
+              from: ['./lambdas', './lib', './bin'],
+              except: ['./core'],
+              message: 'core/ is pure domain: it imports nothing outside core/.',
+            },
+            {
+              target: './lib/constructs',
+              from: './lambdas',
+              except: PURE_FOR_CDK.map((p) => p.replace('./lambdas/', './')),
+              message: 'CDK constructs import only the contract and other pure data from lambdas/.',
+            },
           ],
         },
       ],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/no-explicit-any': 'off',
+      // A `let` a closure reads before it is assigned cannot be `const`.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {

@@ -35,7 +35,9 @@ const result = await build({
   metafile: true,
 });
 chmodSync(outfile, 0o755);
-const external = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((x) => x.external && !x.path.startsWith('node:') && !builtinModules.includes(x.path)).map((x) => x.path));
+const external = Object.values(result.metafile.outputs).flatMap((o) =>
+  o.imports.filter((x) => x.external && !x.path.startsWith('node:') && !builtinModules.includes(x.path)).map((x) => x.path),
+);
 if (external.length) {
   process.stderr.write(`build:cli: the bundle still imports ${[...new Set(external)].join(', ')}\n`);
   process.exit(1);

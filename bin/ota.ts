@@ -2,8 +2,8 @@
 /** CDK app: `npx cdk deploy`. Add `-c nag=true` to run the cdk-nag AWS Solutions checks. */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { OtaStack } from '../lib/ota-stack';
 import { acknowledgeNagFindings } from '../lib/nag-suppressions';
+import { OtaStack } from '../lib/ota-stack';
 
 const app = new App();
 const stack = new OtaStack(app, app.node.tryGetContext('stackName') ?? 'EspOta', {

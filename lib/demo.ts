@@ -5,11 +5,11 @@
  * fails, and watch the deployment pause itself. The sweeper runs on a simulated clock, so an
  * hour of soak takes no time. Everything else is real: HTTP, signed downloads, verification.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startPlatform, type LocalPlatform } from './local/platform';
-import { makeFleet, simulateFleet, type FleetStats, type SimDevice } from './sim/fleet';
 import { buildDemoImage } from './sim/demo-image';
+import { makeFleet, simulateFleet, type FleetStats, type SimDevice } from './sim/fleet';
 
 export interface DemoOptions {
   readonly devices?: number;
@@ -40,7 +40,13 @@ async function publish(platform: LocalPlatform, version: string, fill: number): 
   const image = buildDemoImage(version, fill);
   const prefix = `${PRODUCT}/${version}/`;
   await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.ingest, Key: `${prefix}demo.ino.bin`, Body: image }));
-  const manifest = { product: PRODUCT, version, firmware_type: 'Demo Board', release: true, files: [{ name: 'demo.ino.bin', sha256: createHash('sha256').update(image).digest('hex') }] };
+  const manifest = {
+    product: PRODUCT,
+    version,
+    firmware_type: 'Demo Board',
+    release: true,
+    files: [{ name: 'demo.ino.bin', sha256: createHash('sha256').update(image).digest('hex') }],
+  };
   await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.ingest, Key: `${prefix}manifest.json`, Body: JSON.stringify(manifest) }));
   await platform.ingest.idle();
   const r = await platform.s3.send(new GetObjectCommand({ Bucket: platform.buckets.ingest, Key: `${prefix}result.json` }));
@@ -67,30 +73,38 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const fleet: SimDevice[] = makeFleet(devices, '24:0A:C4', '1.0.0');
     const round = async (failRate: number, seed: number) => {
       const t0 = Date.now();
-      const s = await simulateFleet({ apiUrl: platform.apiUrl, product: PRODUCT, devices, failRate, seed, concurrency: Number(process.env.DEMO_CONCURRENCY ?? 24) }, fleet);
+      const s = await simulateFleet(
+        { apiUrl: platform.apiUrl, product: PRODUCT, devices, failRate, seed, concurrency: Number(process.env.DEMO_CONCURRENCY ?? 24) },
+        fleet,
+      );
       if (process.env.DEMO_TIMING) log(`    (round: ${Date.now() - t0} ms, ${s.checks} checks, ${s.downloads} downloads)`);
       return s;
     };
 
-    // 1. A scheduled canary of the good build: 1 % → 10 % → 100 %, each step soaks 60 min and needs 95 % success.
+    // 1. A scheduled canary of the good build: 1 % → 10 % → 100 %, each step soaks 60 min and needs 90 % success.
+    // Fixed cohort seeds: the same devices land in each step on every run, so the demo (and its
+    // test on a small fleet) is reproducible.
     const canary = await api(platform, 'POST', `/admin/v1/products/${PRODUCT}/deployments`, {
       build: good,
+      seed: 'demo-canary',
       schedule: [
-        { percentage: 1, soak_minutes: 60, min_success_rate: 0.95 },
-        { percentage: 10, soak_minutes: 60, min_success_rate: 0.95 },
+        { percentage: 1, soak_minutes: 60, min_success_rate: 0.9 },
+        { percentage: 10, soak_minutes: 60, min_success_rate: 0.9 },
         { percentage: 100, soak_minutes: 0, min_success_rate: 0 },
       ],
       max_failure_rate: 0.1,
       min_sample: 20,
     });
-    log(`\ncanary ${canary.deployment_id}: build ${good} at 1 %, then 10 %, then 100 % (soak 60 min, gate 95 % success)`);
+    log(`\ncanary ${canary.deployment_id}: build ${good} at 1 %, then 10 %, then 100 % (soak 60 min, gate 90 % success)`);
     let clock = Date.parse(canary.created_at);
     const steps: DemoResult['steps'] = [];
     for (let i = 0; i < 3; i++) {
       const stats = await round(0.01, 1);
       const d = await api(platform, 'GET', `/admin/v1/products/${PRODUCT}/deployments/${canary.deployment_id}`);
       steps.push({ at: new Date(clock).toISOString(), percentage: d.percentage, fleet: stats });
-      log(`  t+${String((clock - Date.parse(canary.created_at)) / 60_000).padStart(3)} min  at ${pad(`${d.percentage} %`, 6)} offered ${pad(d.counts.offered, 5)} succeeded ${pad(d.counts.succeeded, 5)} rolled back ${d.counts.rolled_back}`);
+      log(
+        `  t+${String((clock - Date.parse(canary.created_at)) / 60_000).padStart(3)} min  at ${pad(`${d.percentage} %`, 6)} offered ${pad(d.counts.offered, 5)} succeeded ${pad(d.counts.succeeded, 5)} rolled back ${d.counts.rolled_back}`,
+      );
       clock += 61 * 60_000;
       const sweep = await platform.sweep(new Date(clock));
       for (const p of sweep.promoted) log(`  sweeper: gate passed, promoted to ${p.percentage} %`);
@@ -99,6 +113,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     // 2. The bad build: the fleet fails it; the failure policy pauses the deployment by itself.
     const badDep = await api(platform, 'POST', `/admin/v1/products/${PRODUCT}/deployments`, {
       build: bad,
+      seed: 'demo-bad',
       percentage: 100,
       max_failures: 25,
       max_failure_rate: 0.2,
@@ -108,7 +123,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const badStats = await round(0.9, 2);
     const after = await api(platform, 'GET', `/admin/v1/products/${PRODUCT}/deployments/${badDep.deployment_id}`);
     log(`  ${after.state}: ${after.state_reason}`);
-    log(`  the fleet made ${badStats.checks} checks; ${after.counts.offered} devices were offered build ${bad} before the pause, ${badStats.noUpdate} were not`);
+    log(
+      `  the fleet made ${badStats.checks} checks; ${after.counts.offered} devices were offered build ${bad} before the pause, ${badStats.noUpdate} were not`,
+    );
 
     // 3. Summary.
     const versions: Record<string, number> = {};
@@ -117,9 +134,27 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const widths = [16, 6, 9, 8, 9, 10, 12, 40];
     log(`\n${row(['deployment', 'build', 'state', 'percent', 'offered', 'succeeded', 'failed/rb', 'reason'], widths)}`);
     for (const d of [finalCanary, after]) {
-      log(row([d.deployment_id.slice(0, 16), d.build_number, d.state, `${d.percentage} %`, d.counts.offered, d.counts.succeeded, d.counts.failed + d.counts.rolled_back, d.state_reason ?? ''], widths));
+      log(
+        row(
+          [
+            d.deployment_id.slice(0, 16),
+            d.build_number,
+            d.state,
+            `${d.percentage} %`,
+            d.counts.offered,
+            d.counts.succeeded,
+            d.counts.failed + d.counts.rolled_back,
+            d.state_reason ?? '',
+          ],
+          widths,
+        ),
+      );
     }
-    log(`\nfleet of ${devices}: ${Object.entries(versions).map(([v, n]) => `${n} on ${v}`).join(', ')}`);
+    log(
+      `\nfleet of ${devices}: ${Object.entries(versions)
+        .map(([v, n]) => `${n} on ${v}`)
+        .join(', ')}`,
+    );
     return { canary: finalCanary, bad: after, versions, steps };
   } finally {
     await platform.stop();

@@ -10,16 +10,28 @@ import type { OtaStack } from './ota-stack';
  */
 export function acknowledgeNagFindings(stack: OtaStack): void {
   const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
-  const ref = (c: IConstruct) => stack.resolve((c.node.defaultChild as unknown as { ref: string | IResolvable }).ref)?.Ref ?? stack.getLogicalId(c.node.defaultChild as never);
+  const ref = (c: IConstruct) =>
+    stack.resolve((c.node.defaultChild as unknown as { ref: string | IResolvable }).ref)?.Ref ?? stack.getLogicalId(c.node.defaultChild as never);
   const { storage, ingest, deviceApi, adminApi } = stack;
-  const functions = [storage.node.findChild('SigningKeyGenerator'), ingest.uploadFunction, ...Object.values(deviceApi.functions), adminApi.function, stack.rollouts.function, stack.downloadLogs.function];
+  const functions = [
+    storage.node.findChild('SigningKeyGenerator'),
+    ingest.uploadFunction,
+    ...Object.values(deviceApi.functions),
+    adminApi.function,
+    stack.rollouts.function,
+    stack.downloadLogs.function,
+  ];
 
   // Every Lambda: logs via the AWS-managed basic execution role; runtime pinned to Node 22 (the design card).
   for (const fn of functions) {
     ack(fn, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'CloudWatch Logs permissions only.');
     ack(fn, 'AwsSolutions-L1', 'Runtime pinned to nodejs22.x: the platform is built and tested on Node 22.');
   }
-  ack(stack, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'CDK-owned helper functions (bucket notifications, custom-resource provider) log only.');
+  ack(
+    stack,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'CDK-owned helper functions (bucket notifications, custom-resource provider) log only.',
+  );
   const generatorRef = ref(storage.node.findChild('SigningKeyGenerator'));
   ack(storage, `AwsSolutions-IAM5[Resource::<${generatorRef}.Arn>:*]`, 'The custom-resource provider may invoke any version of its own handler.');
 
@@ -29,9 +41,17 @@ export function acknowledgeNagFindings(stack: OtaStack): void {
   ack(storage.signingKeySecret, 'AwsSolutions-SMG4', 'Rotate with the signingKeyRotation prop so the secret and the CloudFront key group change together.');
   ack(storage.distribution, 'AwsSolutions-CFR1', 'Geo restrictions depend on where the fleet is deployed; left to the installer.');
   ack(storage.distribution, 'AwsSolutions-CFR2', 'Only URLs signed by our key group are served; WAF is optional.');
-  ack(storage.distribution, 'AwsSolutions-CFR4', 'The default *.cloudfront.net certificate is used (its TLS policy is fixed by CloudFront); add a custom domain + certificate to pin TLSv1.2_2021.');
+  ack(
+    storage.distribution,
+    'AwsSolutions-CFR4',
+    'The default *.cloudfront.net certificate is used (its TLS policy is fixed by CloudFront); add a custom domain + certificate to pin TLSv1.2_2021.',
+  );
   ack(ingest.deadLetterQueue, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue.');
-  ack(stack.downloadLogs.bucket, 'AwsSolutions-S1', 'This bucket is the access-log destination (CloudFront standard logs); logging its own accesses would only add cost.');
+  ack(
+    stack.downloadLogs.bucket,
+    'AwsSolutions-S1',
+    'This bucket is the access-log destination (CloudFront standard logs); logging its own accesses would only add cost.',
+  );
 
   // Grants made by CDK's grant helpers, scoped to one bucket's objects or one table's indexes.
   const ingestRef = ref(ingest.bucket);
@@ -51,7 +71,11 @@ export function acknowledgeNagFindings(stack: OtaStack): void {
   );
   const devicesRef = ref(stack.tables.devices);
   for (const fn of [...Object.values(deviceApi.functions), adminApi.function, ingest.uploadFunction, stack.rollouts.function, stack.downloadLogs.function]) {
-    ack(fn, `AwsSolutions-IAM5[Resource::<${devicesRef}.Arn>/index/*]`, 'Queries of the devices table GSIs: byProduct (operator lists), byGlobalId (IoTaaP ids) (table.grant*Data).');
+    ack(
+      fn,
+      `AwsSolutions-IAM5[Resource::<${devicesRef}.Arn>/index/*]`,
+      'Queries of the devices table GSIs: byProduct (operator lists), byGlobalId (IoTaaP ids) (table.grant*Data).',
+    );
   }
 
   // Device routes: devices authenticate in the handler (security modes), not with IAM or JWTs.

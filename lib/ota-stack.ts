@@ -5,8 +5,8 @@ import { DeviceApi } from './constructs/device-api';
 import { DownloadLogPipeline } from './constructs/download-log-pipeline';
 import { FirmwareStorage, type FirmwareStorageProps } from './constructs/firmware-storage';
 import { IngestPipeline } from './constructs/ingest-pipeline';
-import { RolloutSweeper } from './constructs/rollout-sweeper';
 import { Observability } from './constructs/observability';
+import { RolloutSweeper } from './constructs/rollout-sweeper';
 import { Tables } from './constructs/tables';
 
 export interface OtaStackProps extends StackProps {
@@ -51,6 +51,10 @@ export class OtaStack extends Stack {
     new CfnOutput(this, 'SigningKeyPairId', { value: this.storage.publicKey.publicKeyId });
 
     // Keep last: it finds the stack's functions when created.
-    this.observability = new Observability(this, 'Observability', { deviceApi: this.deviceApi.api, adminApi: this.adminApi.api, deadLetterQueue: this.ingest.deadLetterQueue });
+    this.observability = new Observability(this, 'Observability', {
+      deviceApi: this.deviceApi.api,
+      adminApi: this.adminApi.api,
+      deadLetterQueue: this.ingest.deadLetterQueue,
+    });
   }
 }

@@ -4,15 +4,15 @@
  * local platform at GET /openapi.json; and true: real responses of the local platform conform to
  * the schemas, statuses and headers it documents (a tiny JSON Schema checker, no dependency).
  */
-import * as z from 'zod/mini';
-import { version as packageVersion } from '../package.json';
-import { CheckRequestSchema } from '../lambdas/protocols/native/wire';
-import { OPERATIONS } from '../lambdas/contract';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as z from 'zod/mini';
+import { OPERATIONS } from '../lambdas/contract';
 import { buildOpenApiDocument, openApiJson, type JsonObject, type OpenApiDocument } from '../lambdas/contract/openapi';
+import { CheckRequestSchema } from '../lambdas/protocols/native/wire';
 import { routeKey, ROUTES, type Route } from '../lambdas/routes';
+import { version as packageVersion } from '../package.json';
 import { buildEspImage } from './fixtures/esp-image';
 import type { HttpReply } from './support/http-client';
 import { startTestPlatform, type TestPlatform } from './support/platform';
@@ -74,7 +74,11 @@ describe('OpenAPI document', () => {
   it('documents exactly the routes of the route table (no extra operation)', () => {
     const keys = new Set(ROUTES.map(routeKey));
     expect(keys.size).toBe(ROUTES.length);
-    const inDoc = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).filter((m) => HTTP_METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${path}`));
+    const inDoc = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((m) => HTTP_METHODS.includes(m))
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(inDoc.sort()).toEqual([...keys].sort());
   });
 
@@ -89,7 +93,8 @@ describe('OpenAPI document', () => {
       const names = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
       const inPath = params.filter((p) => p.in === 'path');
       expect({ route: routeKey(route), path: inPath.map((p) => p.name) }).toEqual({ route: routeKey(route), path: names });
-      for (const p of inPath) expect({ name: p.name, required: p.required, schema: typeof p.schema }).toEqual({ name: p.name, required: true, schema: 'object' });
+      for (const p of inPath)
+        expect({ name: p.name, required: p.required, schema: typeof p.schema }).toEqual({ name: p.name, required: true, schema: 'object' });
       // Structurally valid parameters: a known location, a schema, no duplicate (name, in).
       for (const p of params) {
         expect(['path', 'query', 'header', 'cookie']).toContain(p.in);
@@ -245,7 +250,11 @@ describe('GET /openapi.json and the documented behaviour, on the local platform'
       expect({ route, status: reply.status, body: reply.text }).toEqual({ route, status: reply.status, body: '' });
     } else if (content['application/json']) {
       expect(type).toMatch(/^application\/json/);
-      expect({ route, status: reply.status, errors: check(content['application/json'].schema, reply.body) }).toEqual({ route, status: reply.status, errors: [] });
+      expect({ route, status: reply.status, errors: check(content['application/json'].schema, reply.body) }).toEqual({
+        route,
+        status: reply.status,
+        errors: [],
+      });
     } else {
       expect(type).toMatch(/^text\/plain/);
       expect(check(content['text/plain'].schema, reply.text)).toEqual([]);
@@ -296,7 +305,11 @@ describe('GET /openapi.json and the documented behaviour, on the local platform'
     const published = await publishRelease(t.platform, { product: 'oa', version: '1.1.0', files, manifest: { release: true, notes: 'doc' } });
     expect(published.status).toBe('accepted');
     ids.build = published.build_number;
-    const draft = await publishRelease(t.platform, { product: 'oa', version: '1.2.0', files: { 'app.bin': buildEspImage({ chip: 'esp32', version: '1.2.0', fill: 8 }) } });
+    const draft = await publishRelease(t.platform, {
+      product: 'oa',
+      version: '1.2.0',
+      files: { 'app.bin': buildEspImage({ chip: 'esp32', version: '1.2.0', fill: 8 }) },
+    });
     ids.draft = draft.build_number;
 
     expectDocumented('GET /admin/v1/products/{productId}/firmware', await t.api.get('/admin/v1/products/oa/firmware?limit=1'));
@@ -312,18 +325,36 @@ describe('GET /openapi.json and the documented behaviour, on the local platform'
 
     expectDocumented('POST /admin/v1/products/{productId}/firmware/{build}/release', await t.api.post(`/admin/v1/products/oa/firmware/${ids.draft}/release`));
     const canary = await t.api.post('/admin/v1/products/oa/deployments', { build: ids.draft, percentage: 5, channel: 'beta' });
-    expectDocumented('POST /admin/v1/products/{productId}/deployments/{deploymentId}/promote', await t.api.post(`/admin/v1/products/oa/deployments/${canary.body.deployment_id}/promote`, { percentage: 10 }));
-    expectDocumented('POST /admin/v1/products/{productId}/deployments/{deploymentId}/promote', await t.api.post(`/admin/v1/products/oa/deployments/${canary.body.deployment_id}/promote`, { percentage: 1 }));
-    expectDocumented('POST /admin/v1/products/{productId}/deployments/{deploymentId}/pause', await t.api.post(`/admin/v1/products/oa/deployments/${canary.body.deployment_id}/pause`));
-    expectDocumented('POST /admin/v1/products/{productId}/deployments/{deploymentId}/resume', await t.api.post(`/admin/v1/products/oa/deployments/${canary.body.deployment_id}/resume`));
+    expectDocumented(
+      'POST /admin/v1/products/{productId}/deployments/{deploymentId}/promote',
+      await t.api.post(`/admin/v1/products/oa/deployments/${canary.body.deployment_id}/promote`, { percentage: 10 }),
+    );
+    expectDocumented(
+      'POST /admin/v1/products/{productId}/deployments/{deploymentId}/promote',
+      await t.api.post(`/admin/v1/products/oa/deployments/${canary.body.deployment_id}/promote`, { percentage: 1 }),
+    );
+    expectDocumented(
+      'POST /admin/v1/products/{productId}/deployments/{deploymentId}/pause',
+      await t.api.post(`/admin/v1/products/oa/deployments/${canary.body.deployment_id}/pause`),
+    );
+    expectDocumented(
+      'POST /admin/v1/products/{productId}/deployments/{deploymentId}/resume',
+      await t.api.post(`/admin/v1/products/oa/deployments/${canary.body.deployment_id}/resume`),
+    );
     const revoked = await t.api.post(`/admin/v1/products/oa/firmware/${ids.draft}/revoke`);
     expect(revoked.body.paused_deployments).toEqual([canary.body.deployment_id]);
     expectDocumented('POST /admin/v1/products/{productId}/firmware/{build}/revoke', revoked);
-    expectDocumented('POST /admin/v1/products/{productId}/deployments/{deploymentId}/resume', await t.api.post(`/admin/v1/products/oa/deployments/${canary.body.deployment_id}/resume`));
+    expectDocumented(
+      'POST /admin/v1/products/{productId}/deployments/{deploymentId}/resume',
+      await t.api.post(`/admin/v1/products/oa/deployments/${canary.body.deployment_id}/resume`),
+    );
     const cancelled = await t.api.post(`/admin/v1/products/oa/deployments/${canary.body.deployment_id}/cancel`);
     expect(cancelled.body.state).toBe('cancelled');
     expectDocumented('POST /admin/v1/products/{productId}/deployments/{deploymentId}/cancel', cancelled);
-    expectDocumented('POST /admin/v1/products/{productId}/deployments/{deploymentId}/cancel', await t.api.post('/admin/v1/products/oa/deployments/dep_nope/cancel'));
+    expectDocumented(
+      'POST /admin/v1/products/{productId}/deployments/{deploymentId}/cancel',
+      await t.api.post('/admin/v1/products/oa/deployments/dep_nope/cancel'),
+    );
 
     const scheduled = await t.api.post('/admin/v1/products/oa/deployments', {
       build: ids.build,
@@ -338,7 +369,10 @@ describe('GET /openapi.json and the documented behaviour, on the local platform'
     });
     expect(scheduled.body.schedule).toEqual(expect.objectContaining({ current_step: 0 }));
     expectDocumented('POST /admin/v1/products/{productId}/deployments', scheduled);
-    expectDocumented('POST /admin/v1/products/{productId}/deployments', await t.api.post('/admin/v1/products/oa/deployments', { build: ids.draft, percentage: 10 }));
+    expectDocumented(
+      'POST /admin/v1/products/{productId}/deployments',
+      await t.api.post('/admin/v1/products/oa/deployments', { build: ids.draft, percentage: 10 }),
+    );
     expectDocumented('POST /admin/v1/products/{productId}/deployments', await t.api.post('/admin/v1/products/oa/deployments', { build: ids.build }));
     const list = await t.api.get('/admin/v1/products/oa/deployments');
     expect(list.body.items).toHaveLength(3);
@@ -352,7 +386,13 @@ describe('GET /openapi.json and the documented behaviour, on the local platform'
     expectDocumented('POST /api/v1/ota/check', offer);
     expectDocumented('POST /api/v1/ota/check', await t.api.post('/api/v1/ota/check', { product: 'nope', device_id: 'AA:BB:CC:00:00:01' }));
     expectDocumented('POST /api/v1/ota/check', await t.api.post('/api/v1/ota/check', '{not json', { 'content-type': 'application/json' }));
-    const status = await t.api.post('/api/v1/ota/status', { product: 'oa', device_id: 'AA:BB:CC:00:00:01', build_number: ids.build, status: 'downloading', deployment_id: ids.deployment });
+    const status = await t.api.post('/api/v1/ota/status', {
+      product: 'oa',
+      device_id: 'AA:BB:CC:00:00:01',
+      build_number: ids.build,
+      status: 'downloading',
+      deployment_id: ids.deployment,
+    });
     expect(status.body).toEqual(expect.objectContaining({ ok: true, result: 'recorded' }));
     expectDocumented('POST /api/v1/ota/status', status);
     expectDocumented('POST /api/v1/ota/status', await t.api.post('/api/v1/ota/status', { product: 'oa' }));
@@ -394,7 +434,10 @@ describe('GET /openapi.json and the documented behaviour, on the local platform'
     const assigned = await t.api.put(`/admin/v1/products/oa/devices/${device}/assignment`, { build: ids.build });
     expect(assigned.status).toBe(201);
     expectDocumented('PUT /admin/v1/products/{productId}/devices/{deviceId}/assignment', assigned);
-    expectDocumented('PUT /admin/v1/products/{productId}/devices/{deviceId}/assignment', await t.api.put(`/admin/v1/products/oa/devices/${device}/assignment`, { build: ids.draft }));
+    expectDocumented(
+      'PUT /admin/v1/products/{productId}/devices/{deviceId}/assignment',
+      await t.api.put(`/admin/v1/products/oa/devices/${device}/assignment`, { build: ids.draft }),
+    );
 
     const hb = await t.api.post(`/api/v1/devices/${device}/heartbeat`, { product: 'oa', firmware_version: '1.0.0', model: 'esp32' });
     expect(hb.body.ota).toEqual(expect.objectContaining({ version: '1.1.0', assignment_id: assigned.body.assignment_id }));
@@ -414,8 +457,14 @@ describe('GET /openapi.json and the documented behaviour, on the local platform'
     const patched = await t.api.call('PATCH', `/admin/v1/products/oa/devices/${device}`, { groups: ['lab'], tags: { room: 'r1' } });
     expect(patched.body).toEqual(expect.objectContaining({ groups: ['lab'], tags: { room: 'r1' } }));
     expectDocumented('PATCH /admin/v1/products/{productId}/devices/{deviceId}', patched);
-    expectDocumented('PATCH /admin/v1/products/{productId}/devices/{deviceId}', await t.api.call('PATCH', `/admin/v1/products/oa/devices/${device}`, { colour: 'red' }));
-    expectDocumented('PATCH /admin/v1/products/{productId}/devices/{deviceId}', await t.api.call('PATCH', '/admin/v1/products/oa/devices/AA:BB:CC:00:00:97', { active: false }));
+    expectDocumented(
+      'PATCH /admin/v1/products/{productId}/devices/{deviceId}',
+      await t.api.call('PATCH', `/admin/v1/products/oa/devices/${device}`, { colour: 'red' }),
+    );
+    expectDocumented(
+      'PATCH /admin/v1/products/{productId}/devices/{deviceId}',
+      await t.api.call('PATCH', '/admin/v1/products/oa/devices/AA:BB:CC:00:00:97', { active: false }),
+    );
     const devices = await t.api.get('/admin/v1/products/oa/devices?limit=2');
     expect(devices.body.items).toHaveLength(2);
     expectDocumented('GET /admin/v1/products/{productId}/devices', devices);
@@ -438,8 +487,14 @@ describe('GET /openapi.json and the documented behaviour, on the local platform'
     const text = await upload.text();
     expectDocumented('POST /v1/ota/device', { status: upload.status, headers: upload.headers, text, body: JSON.parse(text) });
 
-    expectDocumented('DELETE /admin/v1/products/{productId}/devices/{deviceId}/assignment', await t.api.call('DELETE', `/admin/v1/products/oa/devices/${device}/assignment`));
-    expectDocumented('DELETE /admin/v1/products/{productId}/devices/{deviceId}/assignment', await t.api.call('DELETE', `/admin/v1/products/oa/devices/${device}/assignment`));
+    expectDocumented(
+      'DELETE /admin/v1/products/{productId}/devices/{deviceId}/assignment',
+      await t.api.call('DELETE', `/admin/v1/products/oa/devices/${device}/assignment`),
+    );
+    expectDocumented(
+      'DELETE /admin/v1/products/{productId}/devices/{deviceId}/assignment',
+      await t.api.call('DELETE', `/admin/v1/products/oa/devices/${device}/assignment`),
+    );
   });
 });
 
@@ -451,7 +506,11 @@ describe('docs/openapi.json', () => {
 
   it('passes `redocly lint` (recommended rules, redocly.yaml) with no error and no warning', () => {
     const cli = join(__dirname, '..', 'node_modules', '@redocly', 'cli', 'bin', 'cli.js');
-    const r = spawnSync(process.execPath, [cli, 'lint', 'docs/openapi.json', '--format=json'], { cwd: join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } });
+    const r = spawnSync(process.execPath, [cli, 'lint', 'docs/openapi.json', '--format=json'], {
+      cwd: join(__dirname, '..'),
+      encoding: 'utf8',
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    });
     const report = JSON.parse(r.stdout) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string }[] };
     expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });

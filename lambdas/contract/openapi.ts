@@ -70,7 +70,11 @@ const SECURITY_SCHEMES = {
   },
   deviceOtaKey: { type: 'apiKey', name: 'X-OTA-Key', in: 'header', description: 'Device secret (product key or device token).' },
   deviceOtaToken: { type: 'apiKey', name: 'X-OTA-Token', in: 'header', description: 'Device secret (product key or device token).' },
-  deviceBasic: { type: 'http', scheme: 'basic', description: 'Device secret as the password (Arduino HTTPUpdate `setAuthorization`); the user name is ignored.' },
+  deviceBasic: {
+    type: 'http',
+    scheme: 'basic',
+    description: 'Device secret as the password (Arduino HTTPUpdate `setAuthorization`); the user name is ignored.',
+  },
 } as const;
 
 const TAGS: { name: Tag; description: string }[] = [

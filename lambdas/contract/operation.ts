@@ -83,10 +83,21 @@ export const routeKey = (o: Pick<Operation, 'method' | 'path'>): string => `${o.
 export const pathParamNames = (path: string): string[] => [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
 
 type Output<S> = S extends z.ZodMiniType ? z.output<S> : undefined;
-type ReplyBody<R> = R extends { readonly body: infer S } ? (S extends readonly (infer E)[] ? (E extends z.ZodMiniType ? z.input<E> : never) : S extends z.ZodMiniType ? z.input<S> : never) : never;
+type ReplyBody<R> = R extends { readonly body: infer S }
+  ? S extends readonly (infer E)[]
+    ? E extends z.ZodMiniType
+      ? z.input<E>
+      : never
+    : S extends z.ZodMiniType
+      ? z.input<S>
+      : never
+  : never;
 
 /** Statuses an operation may answer with a JSON body of its own (not the shared error replies). */
-export type JsonStatus<O extends Operation> = { [S in keyof O['responses']]: O['responses'][S] extends { readonly body: unknown } ? S : never }[keyof O['responses']] & number;
+export type JsonStatus<O extends Operation> = {
+  [S in keyof O['responses']]: O['responses'][S] extends { readonly body: unknown } ? S : never;
+}[keyof O['responses']] &
+  number;
 /** A presenter may hand out readonly arrays and objects: a reply is never mutated. */
 type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 /** The body type an operation declares for a status. */

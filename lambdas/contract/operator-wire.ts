@@ -5,16 +5,16 @@
 import * as z from 'zod/mini';
 import { DEFAULT_MAX_IMAGE_SIZE } from '../core/esp-image';
 import { CHANNEL_PATTERN } from '../core/manifest';
+import { CHIPS, type Assignment, type Deployment, type Device, type Firmware, type Product, type StatusEntry } from '../core/model';
+import { inFlightOf } from '../core/rollout';
+import { BINDINGS, presentProtocols } from '../protocols/registry';
 
 /** Bounds of a product's `max_image_size` (bytes). */
 export const MIN_MAX_IMAGE_SIZE = 64 * 1024;
 export const MAX_MAX_IMAGE_SIZE = 32 * 1024 * 1024;
-import { BINDINGS, presentProtocols } from '../protocols/registry';
 
 /** Device group names (deployment targeting, device PATCH). */
 const GROUP_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-import { inFlightOf } from '../core/rollout';
-import { CHIPS, type Assignment, type Deployment, type Device, type Firmware, type Product, type StatusEntry } from '../core/model';
 
 const percentage = z.number().check(
   z.gte(0),
@@ -39,7 +39,9 @@ export const PutProductSchema = z.strictObject({
    */
   max_image_size: z.optional(z.int().check(z.gte(MIN_MAX_IMAGE_SIZE), z.lte(MAX_MAX_IMAGE_SIZE))),
   /** One key per protocol binding (lambdas/protocols/registry.ts). */
-  protocols: z.optional(z.strictObject(Object.fromEntries(BINDINGS.map((b) => [b.key, z.optional(b.wire)])) as Record<string, z.ZodMiniOptional<z.ZodMiniType>>)),
+  protocols: z.optional(
+    z.strictObject(Object.fromEntries(BINDINGS.map((b) => [b.key, z.optional(b.wire)])) as Record<string, z.ZodMiniOptional<z.ZodMiniType>>),
+  ),
 });
 
 export { protocolAliases } from '../protocols/registry';
@@ -132,7 +134,11 @@ export const presentProduct = (p: Product) => ({
   device_quota: p.deviceQuota ?? null,
   device_selects_channel: Boolean(p.deviceSelectsChannel),
   max_image_size: p.maxImageSize ?? DEFAULT_MAX_IMAGE_SIZE,
-  protocols: presentProtocols(p.protocols) as { firefly?: { product_class: string; product_hex: string }; cheeko?: { application: string; default: boolean }; iotaap?: true },
+  protocols: presentProtocols(p.protocols) as {
+    firefly?: { product_class: string; product_hex: string };
+    cheeko?: { application: string; default: boolean };
+    iotaap?: true;
+  },
   created_at: p.createdAt,
   updated_at: p.updatedAt,
 });

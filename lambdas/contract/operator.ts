@@ -4,6 +4,8 @@
  * declaration per operation.
  */
 import * as z from 'zod/mini';
+import { TOKEN_LENGTH } from '../core/security';
+import { operation } from './operation';
 import {
   AssignSchema,
   ClearFailedBuildsQuerySchema,
@@ -14,8 +16,6 @@ import {
   PromoteSchema,
   PutProductSchema,
 } from './operator-wire';
-import { TOKEN_LENGTH } from '../core/security';
-import { operation } from './operation';
 import {
   ASSIGNMENT_STATES,
   DEPLOYMENT_STATES,
@@ -42,7 +42,6 @@ import {
 
 /* ───────────────────────────── path parameters ───────────────────────────── */
 
-
 const productParams = z.object({ productId: productIdParam() });
 const firmwareParams = z.object({ productId: productIdParam(), build: buildParam() });
 const deploymentParams = z.object({ productId: productIdParam(), deploymentId: deploymentIdParam() });
@@ -50,179 +49,224 @@ const deviceParams = z.object({ productId: productIdParam(), deviceId: deviceIdP
 
 /* ───────────────────────────── views ───────────────────────────── */
 
-export const Product = named('Product', z.object({
-  product_id: str(),
-  name: str(),
-  chip: chip(),
-  firmware_type: z.nullable(str()),
-  auto_register: z.boolean(),
-  security_mode: z.enum(SECURITY_MODES),
-  product_key_set: z.boolean(),
-  previous_product_key_accepted: z.boolean(),
-  poll_interval_s: count(),
-  device_quota: z.nullable(count().check(z.describe('Most devices the product may register; beyond it a new device gets `over_limit`'))),
-  device_selects_channel: z.boolean().check(z.describe('Devices may move themselves to the channel they send; otherwise the operator-set channel wins')),
-  max_image_size: count().check(z.describe('Largest app image the ingest accepts (bytes; default 6553600 = 0x640000)')),
-  protocols: z.object({
-    firefly: z.optional(z.object({ product_class: str(), product_hex: str() })),
-    cheeko: z.optional(z.object({ application: str(), default: z.boolean() })),
-    iotaap: z.optional(z.literal(true)),
-  }),
-  created_at: timestamp(),
-  updated_at: timestamp(),
-}));
-export const Firmware = named('Firmware', z.object({
-  product_id: str(),
-  build_number: buildNumber(),
-  version: str(),
-  state: z.enum(FIRMWARE_STATES),
-  firmware_type: str(),
-  channel: z.nullable(str()),
-  files: z.array(
-    z.object({ role: z.enum(FILE_ROLES), name: str(), key: str().check(z.describe('Object key in the firmware bucket')), size: count(), sha256: sha256(), crc32: crc32() }),
-  ),
-  app: z
-    .object({
-      project_name: str(),
-      version: str(),
-      idf_version: str(),
-      chip_id: count(),
-      compile_date: z.nullable(str()),
-      compile_time: z.nullable(str()),
-      secure_version: z.nullable(count().check(z.describe('esp_app_desc_t.secure_version (anti-rollback)'))),
-      min_chip_rev: z.nullable(count().check(z.describe('esp_image_header_t.min_chip_rev (major revision, legacy)'))),
-      min_chip_rev_full: z.nullable(count().check(z.describe('esp_image_header_t.min_chip_rev_full (major × 100 + minor)'))),
-      max_chip_rev_full: z.nullable(count().check(z.describe('esp_image_header_t.max_chip_rev_full (major × 100 + minor; 65535 = no limit)'))),
-    })
-    .check(z.describe("The image's esp_app_desc_t")),
-  notes: z.nullable(str()),
-  boards: z.nullable(z.array(str())),
-  force: z.boolean(),
-  image_hash: z.nullable(sha256()),
-  compatibility: z.object({
-    hw_revision_min: z.nullable(z.number()),
-    hw_revision_max: z.nullable(z.number()),
-    min_version: z.nullable(str()),
-    required_step: z.boolean().check(z.describe('Devices below this version are offered it before anything newer')),
-  }),
-  source: str().check(z.describe('Ingest object key of the manifest.json that produced the build')),
-  created_at: timestamp(),
-  released_at: z.nullable(timestamp()),
-  revoked_at: z.nullable(timestamp()),
-}));
-export const RevokedFirmware = named('RevokedFirmware', z.intersection(
-  Firmware,
-  z.object({ paused_deployments: z.array(str()).check(z.describe('Active deployments of the build, now paused (reason firmware_revoked)')) }),
-));
-export const FirmwareList = named('FirmwareList', z.object({ items: z.array(Firmware), cursor: z.nullable(str().check(z.describe('Pass as `cursor` for the next page'))) }));
-export const Deployment = named('Deployment', z.object({
-  product_id: str(),
-  deployment_id: str(),
-  build_number: buildNumber(),
-  version: str(),
-  channel: str(),
-  groups: z.array(str()).check(z.describe('Device groups targeted; empty: every device of the channel')),
-  percentage: z.number().check(z.gte(0), z.lte(100)),
-  seed: str(),
-  force: z.boolean(),
-  state: z.enum(DEPLOYMENT_STATES),
-  state_reason: z.nullable(str()),
-  auto_pauses: count().check(z.describe('Times the failure policy paused the deployment')),
-  policy: z.object({
-    max_failures: z.nullable(count()),
-    max_failure_rate: z.nullable(z.number()),
-    min_sample: z.nullable(count()),
-    in_progress_timeout_minutes: z.nullable(z.number()),
-  }),
-  schedule: z.nullable(
-    z.object({
-      steps: z.array(z.object({ percentage: z.number(), soak_minutes: z.number(), min_success_rate: z.number() })),
-      current_step: count(),
-      step_started_at: timestamp(),
+export const Product = named(
+  'Product',
+  z.object({
+    product_id: str(),
+    name: str(),
+    chip: chip(),
+    firmware_type: z.nullable(str()),
+    auto_register: z.boolean(),
+    security_mode: z.enum(SECURITY_MODES),
+    product_key_set: z.boolean(),
+    previous_product_key_accepted: z.boolean(),
+    poll_interval_s: count(),
+    device_quota: z.nullable(count().check(z.describe('Most devices the product may register; beyond it a new device gets `over_limit`'))),
+    device_selects_channel: z.boolean().check(z.describe('Devices may move themselves to the channel they send; otherwise the operator-set channel wins')),
+    max_image_size: count().check(z.describe('Largest app image the ingest accepts (bytes; default 6553600 = 0x640000)')),
+    protocols: z.object({
+      firefly: z.optional(z.object({ product_class: str(), product_hex: str() })),
+      cheeko: z.optional(z.object({ application: str(), default: z.boolean() })),
+      iotaap: z.optional(z.literal(true)),
     }),
-  ),
-  counts: z.object({
-    offered: count(),
-    downloading: count(),
-    installing: count(),
-    succeeded: count(),
-    failed: count(),
-    rolled_back: count(),
-    timed_out: count(),
-    in_flight: count(),
-    downloaded: count().check(z.describe('Offers whose whole app image the CDN delivered')),
-    inferred: z.object({ succeeded: count(), failed: count() }).check(z.describe('Of succeeded / failed: inferred from check-ins and downloads (devices that send no report)')),
-    explicit: z.object({ succeeded: count(), failed: count() }).check(z.describe('Of succeeded / failed: reported by devices')),
+    created_at: timestamp(),
+    updated_at: timestamp(),
   }),
-  created_at: timestamp(),
-  updated_at: timestamp(),
-}));
-export const Assignment = named('Assignment', z.object({
-  assignment_id: str(),
-  build_number: buildNumber(),
-  version: str(),
-  state: z.enum(ASSIGNMENT_STATES),
-  assigned_at: timestamp(),
-  updated_at: timestamp(),
-}));
+);
+export const Firmware = named(
+  'Firmware',
+  z.object({
+    product_id: str(),
+    build_number: buildNumber(),
+    version: str(),
+    state: z.enum(FIRMWARE_STATES),
+    firmware_type: str(),
+    channel: z.nullable(str()),
+    files: z.array(
+      z.object({
+        role: z.enum(FILE_ROLES),
+        name: str(),
+        key: str().check(z.describe('Object key in the firmware bucket')),
+        size: count(),
+        sha256: sha256(),
+        crc32: crc32(),
+      }),
+    ),
+    app: z
+      .object({
+        project_name: str(),
+        version: str(),
+        idf_version: str(),
+        chip_id: count(),
+        compile_date: z.nullable(str()),
+        compile_time: z.nullable(str()),
+        secure_version: z.nullable(count().check(z.describe('esp_app_desc_t.secure_version (anti-rollback)'))),
+        min_chip_rev: z.nullable(count().check(z.describe('esp_image_header_t.min_chip_rev (major revision, legacy)'))),
+        min_chip_rev_full: z.nullable(count().check(z.describe('esp_image_header_t.min_chip_rev_full (major × 100 + minor)'))),
+        max_chip_rev_full: z.nullable(count().check(z.describe('esp_image_header_t.max_chip_rev_full (major × 100 + minor; 65535 = no limit)'))),
+      })
+      .check(z.describe("The image's esp_app_desc_t")),
+    notes: z.nullable(str()),
+    boards: z.nullable(z.array(str())),
+    force: z.boolean(),
+    image_hash: z.nullable(sha256()),
+    compatibility: z.object({
+      hw_revision_min: z.nullable(z.number()),
+      hw_revision_max: z.nullable(z.number()),
+      min_version: z.nullable(str()),
+      required_step: z.boolean().check(z.describe('Devices below this version are offered it before anything newer')),
+    }),
+    source: str().check(z.describe('Ingest object key of the manifest.json that produced the build')),
+    created_at: timestamp(),
+    released_at: z.nullable(timestamp()),
+    revoked_at: z.nullable(timestamp()),
+  }),
+);
+export const RevokedFirmware = named(
+  'RevokedFirmware',
+  z.intersection(
+    Firmware,
+    z.object({ paused_deployments: z.array(str()).check(z.describe('Active deployments of the build, now paused (reason firmware_revoked)')) }),
+  ),
+);
+export const FirmwareList = named(
+  'FirmwareList',
+  z.object({ items: z.array(Firmware), cursor: z.nullable(str().check(z.describe('Pass as `cursor` for the next page'))) }),
+);
+export const Deployment = named(
+  'Deployment',
+  z.object({
+    product_id: str(),
+    deployment_id: str(),
+    build_number: buildNumber(),
+    version: str(),
+    channel: str(),
+    groups: z.array(str()).check(z.describe('Device groups targeted; empty: every device of the channel')),
+    percentage: z.number().check(z.gte(0), z.lte(100)),
+    seed: str(),
+    force: z.boolean(),
+    state: z.enum(DEPLOYMENT_STATES),
+    state_reason: z.nullable(str()),
+    auto_pauses: count().check(z.describe('Times the failure policy paused the deployment')),
+    policy: z.object({
+      max_failures: z.nullable(count()),
+      max_failure_rate: z.nullable(z.number()),
+      min_sample: z.nullable(count()),
+      in_progress_timeout_minutes: z.nullable(z.number()),
+    }),
+    schedule: z.nullable(
+      z.object({
+        steps: z.array(z.object({ percentage: z.number(), soak_minutes: z.number(), min_success_rate: z.number() })),
+        current_step: count(),
+        step_started_at: timestamp(),
+      }),
+    ),
+    counts: z.object({
+      offered: count(),
+      downloading: count(),
+      installing: count(),
+      succeeded: count(),
+      failed: count(),
+      rolled_back: count(),
+      timed_out: count(),
+      in_flight: count(),
+      downloaded: count().check(z.describe('Offers whose whole app image the CDN delivered')),
+      inferred: z
+        .object({ succeeded: count(), failed: count() })
+        .check(z.describe('Of succeeded / failed: inferred from check-ins and downloads (devices that send no report)')),
+      explicit: z.object({ succeeded: count(), failed: count() }).check(z.describe('Of succeeded / failed: reported by devices')),
+    }),
+    created_at: timestamp(),
+    updated_at: timestamp(),
+  }),
+);
+export const Assignment = named(
+  'Assignment',
+  z.object({
+    assignment_id: str(),
+    build_number: buildNumber(),
+    version: str(),
+    state: z.enum(ASSIGNMENT_STATES),
+    assigned_at: timestamp(),
+    updated_at: timestamp(),
+  }),
+);
 /** lambdas/core/model.ts `StatusEntry`, passed through as stored (camelCase `deploymentId`). */
-export const StatusEntry = named('StatusEntry', z.object({
-  build_number: buildNumber(),
-  status: z.enum(HISTORY_STATUS_LIST),
-  at: timestamp(),
-  deployment_id: z.optional(str()),
-  message: z.optional(str()),
-  inferred: z.optional(z.literal(true)),
-  reason: z.optional(z.enum(INFERENCE_REASONS)),
-}));
-export const Offer = named('Offer', z.object({
-  build_number: buildNumber(),
-  deployment_id: str(),
-  offered_at: timestamp(),
-  version: z.nullable(str()),
-  from_version: z.nullable(str()),
-  downloaded_at: z.nullable(timestamp()),
-  outcome: z.nullable(z.enum(OFFER_OUTCOMES)),
-  settled_at: z.nullable(timestamp()),
-  inferred: z.boolean(),
-  reason: z.nullable(z.enum(INFERENCE_REASONS)),
-}));
-export const Device = named('Device', z.object({
-  product_id: str(),
-  device_id: str(),
-  current_version: z.nullable(str()),
-  current_build: z.nullable(buildNumber()),
-  board: z.nullable(str()),
-  chip: z.nullable(str()),
-  hw_revision: z.nullable(str()),
-  channel: str(),
-  active: z.boolean(),
-  first_seen: timestamp(),
-  last_seen: timestamp(),
-  last_status: z.nullable(StatusEntry),
-  failed_builds: z.array(buildNumber()),
-  token_set: z.boolean(),
-  auto_update: z.boolean(),
-  groups: z.array(str()),
-  tags: z.record(str(), str()),
-  history: z.array(StatusEntry).check(z.describe('The last 20 status reports, oldest first')),
-  assignment: z.nullable(Assignment),
-  info: z.nullable(z.record(str(), z.union([str(), z.number()]))),
-  last_offer: z.nullable(Offer.check(z.describe('The last offer of a deployment to this device and how it settled'))),
-}));
+export const StatusEntry = named(
+  'StatusEntry',
+  z.object({
+    build_number: buildNumber(),
+    status: z.enum(HISTORY_STATUS_LIST),
+    at: timestamp(),
+    deployment_id: z.optional(str()),
+    message: z.optional(str()),
+    inferred: z.optional(z.literal(true)),
+    reason: z.optional(z.enum(INFERENCE_REASONS)),
+  }),
+);
+export const Offer = named(
+  'Offer',
+  z.object({
+    build_number: buildNumber(),
+    deployment_id: str(),
+    offered_at: timestamp(),
+    version: z.nullable(str()),
+    from_version: z.nullable(str()),
+    downloaded_at: z.nullable(timestamp()),
+    outcome: z.nullable(z.enum(OFFER_OUTCOMES)),
+    settled_at: z.nullable(timestamp()),
+    inferred: z.boolean(),
+    reason: z.nullable(z.enum(INFERENCE_REASONS)),
+  }),
+);
+export const Device = named(
+  'Device',
+  z.object({
+    product_id: str(),
+    device_id: str(),
+    current_version: z.nullable(str()),
+    current_build: z.nullable(buildNumber()),
+    board: z.nullable(str()),
+    chip: z.nullable(str()),
+    hw_revision: z.nullable(str()),
+    channel: str(),
+    active: z.boolean(),
+    first_seen: timestamp(),
+    last_seen: timestamp(),
+    last_status: z.nullable(StatusEntry),
+    failed_builds: z.array(buildNumber()),
+    token_set: z.boolean(),
+    auto_update: z.boolean(),
+    groups: z.array(str()),
+    tags: z.record(str(), str()),
+    history: z.array(StatusEntry).check(z.describe('The last 20 status reports, oldest first')),
+    assignment: z.nullable(Assignment),
+    info: z.nullable(z.record(str(), z.union([str(), z.number()]))),
+    last_offer: z.nullable(Offer.check(z.describe('The last offer of a deployment to this device and how it settled'))),
+  }),
+);
 export const DeploymentList = named('DeploymentList', z.object({ items: z.array(Deployment).check(z.describe('Newest first')) }));
-export const DeviceList = named('DeviceList', z.object({ items: z.array(Device), cursor: z.nullable(str().check(z.describe('Pass as `cursor` for the next page'))) }));
-export const ProductKey = named('ProductKey', z.object({
-  product_key: str().check(z.regex(/^pk_[A-Za-z0-9]{32}$/), z.describe('Shown once; only its hash is stored')),
-  previous_key_accepted: z.boolean(),
-  note: str(),
-}));
+export const DeviceList = named(
+  'DeviceList',
+  z.object({ items: z.array(Device), cursor: z.nullable(str().check(z.describe('Pass as `cursor` for the next page'))) }),
+);
+export const ProductKey = named(
+  'ProductKey',
+  z.object({
+    product_key: str().check(z.regex(/^pk_[A-Za-z0-9]{32}$/), z.describe('Shown once; only its hash is stored')),
+    previous_key_accepted: z.boolean(),
+    note: str(),
+  }),
+);
 export const PreviousKeyRetired = named('PreviousKeyRetired', z.object({ previous_key_accepted: z.literal(false) }));
-export const DeviceToken = named('DeviceToken', z.object({
-  device_id: str(),
-  token: str().check(z.regex(new RegExp(`^[A-Za-z0-9]{${TOKEN_LENGTH}}$`)), z.describe('Shown once; only its hash is stored')),
-  note: str(),
-}));
+export const DeviceToken = named(
+  'DeviceToken',
+  z.object({
+    device_id: str(),
+    token: str().check(z.regex(new RegExp(`^[A-Za-z0-9]{${TOKEN_LENGTH}}$`)), z.describe('Shown once; only its hash is stored')),
+    note: str(),
+  }),
+);
 export const AssignmentCancelled = named('AssignmentCancelled', z.object({ cancelled: z.literal(true) }));
 
 /** Request body schemas of the operator API (the handlers validate with them). */
@@ -281,7 +325,12 @@ export const listFirmware = operation({
   summary: 'List firmware builds (?state=&version=&limit=&cursor=)',
   params: productParams,
   query: FirmwareListQuerySchema,
-  responses: { 200: { description: 'One page of builds, filtered by state / version', body: FirmwareList }, 400: 'BadRequest', 404: 'NotFound', ...OPERATOR_ERRORS },
+  responses: {
+    200: { description: 'One page of builds, filtered by state / version', body: FirmwareList },
+    400: 'BadRequest',
+    404: 'NotFound',
+    ...OPERATOR_ERRORS,
+  },
 });
 
 export const getFirmware = operation({
@@ -331,8 +380,7 @@ export const createDeployment = operation({
   tag: 'operator',
   summary: 'Create a deployment',
   params: productParams,
-  description:
-    'A percentage, or a canary `schedule` (steps gated on soak time and success rate); an optional failure policy pauses the deployment by itself.',
+  description: 'A percentage, or a canary `schedule` (steps gated on soak time and success rate); an optional failure policy pauses the deployment by itself.',
   body: { schema: CreateDeploymentRequest, required: true, description: 'Strict: unknown fields are rejected. `percentage` or `schedule` is required.' },
   responses: {
     201: { description: 'Created', body: Deployment },
@@ -551,7 +599,8 @@ export const assignBuild = operation({
     400: 'BadRequest',
     404: 'NotFound',
     409: {
-      description: '`assignment_pending` (send `replace: true`), `firmware_not_released`, `build_failed_before` (send `retry: true`) or `downgrade` (send `allow_downgrade: true`)',
+      description:
+        '`assignment_pending` (send `replace: true`), `firmware_not_released`, `build_failed_before` (send `retry: true`) or `downgrade` (send `allow_downgrade: true`)',
       body: ErrorBody,
     },
     413: 'PayloadTooLarge',
@@ -583,7 +632,29 @@ export const cancelAssignment = operation({
   responses: { 200: { description: 'Cancelled', body: AssignmentCancelled }, 400: 'BadRequest', 404: 'NotFound', ...OPERATOR_ERRORS },
 });
 
-
-
-
-export const OPERATOR_OPERATIONS = [putProduct, getProduct, listFirmware, getFirmware, releaseFirmware, revokeFirmware, createDeployment, listDeployments, getDeployment, cancelDeployment, completeDeployment, promoteDeployment, pauseDeployment, resumeDeployment, rotateProductKey, retirePreviousProductKey, listDevices, getDevice, patchDevice, issueDeviceToken, clearFailedBuilds, assignBuild, getAssignment, cancelAssignment] as const;
+export const OPERATOR_OPERATIONS = [
+  putProduct,
+  getProduct,
+  listFirmware,
+  getFirmware,
+  releaseFirmware,
+  revokeFirmware,
+  createDeployment,
+  listDeployments,
+  getDeployment,
+  cancelDeployment,
+  completeDeployment,
+  promoteDeployment,
+  pauseDeployment,
+  resumeDeployment,
+  rotateProductKey,
+  retirePreviousProductKey,
+  listDevices,
+  getDevice,
+  patchDevice,
+  issueDeviceToken,
+  clearFailedBuilds,
+  assignBuild,
+  getAssignment,
+  cancelAssignment,
+] as const;

@@ -7,7 +7,17 @@ import * as z from 'zod/mini';
 import type { CheckStatus } from '../core/check';
 import { DEVICE_ID_PATTERN, normalizeDeviceId } from '../core/device-id';
 import { PRODUCT_ID_PATTERN } from '../core/manifest';
-import { CHIPS, HISTORY_STATUSES, type AssignmentState, type DeploymentState, type FileRole, type FirmwareState, type InferenceReason, type OfferOutcome, type Product } from '../core/model';
+import {
+  CHIPS,
+  HISTORY_STATUSES,
+  type AssignmentState,
+  type DeploymentState,
+  type FileRole,
+  type FirmwareState,
+  type InferenceReason,
+  type OfferOutcome,
+  type Product,
+} from '../core/model';
 
 export const str = () => z.string();
 export const count = () => z.number().check(z.int(), z.gte(0));
@@ -22,9 +32,9 @@ export const chip = () => z.enum(CHIPS as unknown as [string, ...string[]]);
 export const productIdParam = () => z.string().check(z.regex(PRODUCT_ID_PATTERN), z.describe('Product id'));
 /** Parsed and normalised once, here, wherever a device id enters through a path. */
 export const deviceIdParam = () =>
-  z.pipe(z.string().check(z.regex(DEVICE_ID_PATTERN)), z.transform(normalizeDeviceId)).check(
-    z.describe('Device id (MACs in any common spelling are normalised to AA:BB:CC:DD:EE:FF)'),
-  );
+  z
+    .pipe(z.string().check(z.regex(DEVICE_ID_PATTERN)), z.transform(normalizeDeviceId))
+    .check(z.describe('Device id (MACs in any common spelling are normalised to AA:BB:CC:DD:EE:FF)'));
 export const buildParam = () => z.string().check(z.regex(/^\d{1,10}$/), z.describe('Build number (per product, monotonic)'));
 export const deploymentIdParam = () => z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/), z.describe('Deployment id'));
 

@@ -16,8 +16,8 @@
  * - `x-edge-result-type`, `x-edge-response-result-type`: `Error` when the response failed or the
  *   viewer disconnected before the end of the body.
  */
-import { DEVICE_URL_PARAM, parseFirmwareObjectKey, type ServedDownload } from './download';
 import { DEVICE_ID_PATTERN } from './device-id';
+import { DEVICE_URL_PARAM, parseFirmwareObjectKey, type ServedDownload } from './download';
 
 /**
  * Lines read from one log file, at most. CloudFront splits busy periods into several files; a
@@ -129,7 +129,13 @@ export function parseCdnLog(text: string, maxLines = MAX_LOG_LINES): ParsedCdnLo
     if (line.trim() === '') continue;
     if (line.startsWith('#')) {
       const m = /^#Fields:\s*(.*)$/.exec(line);
-      if (m) fields = new Map(m[1]!.trim().split(/\s+/).map((name, i) => [name, i] as const));
+      if (m)
+        fields = new Map(
+          m[1]!
+            .trim()
+            .split(/\s+/)
+            .map((name, i) => [name, i] as const),
+        );
       continue;
     }
     const cols = line.split('\t');

@@ -3,8 +3,6 @@
  * product's deployments, decide the outcome and the (minimal) device write. Pure: handlers for
  * every device protocol call this and only do I/O around it.
  */
-import { selectOffer, type NoOfferReason } from './select';
-import { compareVersions, parseVersion } from './version';
 import {
   DEFAULT_CHANNEL,
   OPEN_ASSIGNMENT_STATES,
@@ -16,6 +14,8 @@ import {
   type OfferRecord,
   type Product,
 } from './model';
+import { selectOffer, type NoOfferReason } from './select';
+import { compareVersions, parseVersion } from './version';
 
 /** What a device told us in a check, already validated and normalised. */
 export interface CheckInput {
@@ -46,9 +46,7 @@ export type CheckDecision =
   | { readonly status: 'inactive' | 'unknown_product' | 'unknown_device' | 'over_limit' };
 
 export type DeviceWrite =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'register'; readonly device: Device }
-  | { readonly kind: 'update'; readonly patch: Partial<Device> };
+  { readonly kind: 'none' } | { readonly kind: 'register'; readonly device: Device } | { readonly kind: 'update'; readonly patch: Partial<Device> };
 
 /** An outcome of the device's open offer that this check-in proves (settled before the device write). */
 export interface InferredOutcome {
@@ -162,7 +160,7 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
   let currentBuild = resolveCurrentBuild(input, device, deployments);
   let currentVersion = input.version ?? device?.currentVersion;
   // The channel an operator set wins: a device's own channel counts when it is new, or where the product lets devices choose.
-  const channel = (device && !product.deviceSelectsChannel ? device.channel : input.channel ?? device?.channel) ?? DEFAULT_CHANNEL;
+  const channel = (device && !product.deviceSelectsChannel ? device.channel : (input.channel ?? device?.channel)) ?? DEFAULT_CHANNEL;
   const hw = {
     board: input.hw.board ?? device?.board,
     chip: input.hw.chip ?? device?.chip,
@@ -183,7 +181,7 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
   // "Newer" is judged on what the device says: a reported build by build number, a reported
   // version by version (build numbers follow upload order: a hotfix 1.1.1 uploaded after 1.2.0
   // is not newer than 1.2.0). The stored build only stands in when the device says neither.
-  const comparedBuild = inferred?.outcome === 'succeeded' ? currentBuild : input.build ?? (input.version === undefined ? device?.currentBuild : undefined);
+  const comparedBuild = inferred?.outcome === 'succeeded' ? currentBuild : (input.build ?? (input.version === undefined ? device?.currentBuild : undefined));
   const selection = assigned
     ? undefined
     : selectOffer({

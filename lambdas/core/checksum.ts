@@ -75,10 +75,7 @@ export class FileDigest {
   }
 }
 
-export async function digestStream(
-  stream: AsyncIterable<Uint8Array>,
-  headBytes = 512,
-): Promise<FileDigestResult & { head: Uint8Array; tail: Uint8Array }> {
+export async function digestStream(stream: AsyncIterable<Uint8Array>, headBytes = 512): Promise<FileDigestResult & { head: Uint8Array; tail: Uint8Array }> {
   const d = new FileDigest(headBytes);
   for await (const chunk of stream) d.update(chunk);
   return { ...d.result(), head: d.head(), tail: d.tail() };

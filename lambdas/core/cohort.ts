@@ -16,5 +16,4 @@ export function percentageToBasisPoints(p: number): number {
   return bp;
 }
 
-export const inCohort = (seed: string, deviceId: string, percentage: number): boolean =>
-  cohortBucket(seed, deviceId) < percentageToBasisPoints(percentage);
+export const inCohort = (seed: string, deviceId: string, percentage: number): boolean => cohortBucket(seed, deviceId) < percentageToBasisPoints(percentage);

@@ -4,8 +4,7 @@ import { DomainError } from './errors';
 import { DEFAULT_CHANNEL, offeredBuild, ZERO_COUNTS, type Deployment, type FailurePolicy, type Firmware, type ScheduleStep } from './model';
 
 /** Sortable, short deployment id: `dep_` + base36 time + random. */
-export const newDeploymentId = (nowMs: number = Date.now()): string =>
-  `dep_${nowMs.toString(36)}${randomBytes(5).toString('hex')}`;
+export const newDeploymentId = (nowMs: number = Date.now()): string => `dep_${nowMs.toString(36)}${randomBytes(5).toString('hex')}`;
 
 /** Assignment ids: same shape as deployment ids, `asg_` prefix. */
 export const newAssignmentId = (nowMs: number = Date.now()): string => `asg_${nowMs.toString(36)}${randomBytes(5).toString('hex')}`;

@@ -108,12 +108,7 @@ const CHECKSUM_SEED = 0xef;
 export const DEFAULT_MAX_IMAGE_SIZE = 0x640000;
 
 export type ImageStructureCode =
-  | 'truncated_image'
-  | 'too_many_segments'
-  | 'segment_out_of_bounds'
-  | 'bad_image_checksum'
-  | 'bad_image_hash'
-  | 'image_too_large';
+  'truncated_image' | 'too_many_segments' | 'segment_out_of_bounds' | 'bad_image_checksum' | 'bad_image_hash' | 'image_too_large';
 
 export type ImageStructureCheck =
   | { readonly ok: true; /** The appended SHA-256 (hex), when the header says there is one. */ readonly appendedHash?: string }

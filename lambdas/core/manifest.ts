@@ -3,8 +3,8 @@
  * Unknown manifest fields are rejected: a typo in CI must fail loudly, not ship silently.
  */
 import * as z from 'zod/mini';
-import { DomainError } from './errors';
 import { DEVICE_ID_PATTERN } from './device-id';
+import { DomainError } from './errors';
 import { isValidVersion } from './version';
 
 export const PRODUCT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -14,45 +14,44 @@ export const BOARD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 export const INGEST_TRIGGER_SUFFIXES = ['manifest.json', '.bin', '.ufw'] as const;
 export const FILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-export const IngestManifestSchema = z
-  .strictObject({
-    product: z.string().check(z.regex(PRODUCT_ID_PATTERN, 'must match [a-z0-9][a-z0-9_-]{0,31}')),
-    version: z.string().check(z.refine(isValidVersion, 'must be a semver, calendar or numeric version')),
-    firmware_type: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
-    files: z
-      .array(
-        z.strictObject({
-          name: z.string().check(z.regex(FILE_NAME_PATTERN, 'must be a plain file name')),
-          sha256: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'))),
-        }),
-      )
-      .check(
-        z.minLength(1),
-        z.maxLength(16),
-        z.refine((files) => new Set(files.map((f) => f.name)).size === files.length, 'file names must be unique'),
-      ),
-    notes: z.optional(z.string().check(z.maxLength(2000))),
-    channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
-    release: z.optional(z.boolean()),
-    /** Board types the build is for (Cheeko `board`, Bota `model`); absent = every board of the chip. */
-    boards: z.optional(z.array(z.string().check(z.regex(BOARD_PATTERN, 'must be a board name'))).check(z.minLength(1), z.maxLength(32))),
-    /**
-     * false: record the image's own version but do not require it to equal `version`. For Arduino
-     * builds, whose app descriptor carries the core's version, not the sketch's.
-     */
-    app_version_check: z.optional(z.boolean()),
-    /** Compatibility: inclusive hardware revision range the build supports. */
-    hw_revision_min: z.optional(z.int().check(z.gte(0), z.lte(65535))),
-    hw_revision_max: z.optional(z.int().check(z.gte(0), z.lte(65535))),
-    /** Devices must already run at least this version to take the build. */
-    min_version: z.optional(z.string().check(z.refine(isValidVersion, 'must be a version'))),
-    /** Must-pass-through: devices below this version are offered it before anything newer. */
-    required_step: z.optional(z.boolean()),
-    /** Install without asking the user (Cheeko `force`). */
-    force: z.optional(z.boolean()),
-    /** Assign the build to these devices once accepted (implies release); used by the IoTaaP upload route. */
-    assign_to: z.optional(z.array(z.string().check(z.regex(DEVICE_ID_PATTERN))).check(z.minLength(1), z.maxLength(100))),
-  });
+export const IngestManifestSchema = z.strictObject({
+  product: z.string().check(z.regex(PRODUCT_ID_PATTERN, 'must match [a-z0-9][a-z0-9_-]{0,31}')),
+  version: z.string().check(z.refine(isValidVersion, 'must be a semver, calendar or numeric version')),
+  firmware_type: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  files: z
+    .array(
+      z.strictObject({
+        name: z.string().check(z.regex(FILE_NAME_PATTERN, 'must be a plain file name')),
+        sha256: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'))),
+      }),
+    )
+    .check(
+      z.minLength(1),
+      z.maxLength(16),
+      z.refine((files) => new Set(files.map((f) => f.name)).size === files.length, 'file names must be unique'),
+    ),
+  notes: z.optional(z.string().check(z.maxLength(2000))),
+  channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
+  release: z.optional(z.boolean()),
+  /** Board types the build is for (Cheeko `board`, Bota `model`); absent = every board of the chip. */
+  boards: z.optional(z.array(z.string().check(z.regex(BOARD_PATTERN, 'must be a board name'))).check(z.minLength(1), z.maxLength(32))),
+  /**
+   * false: record the image's own version but do not require it to equal `version`. For Arduino
+   * builds, whose app descriptor carries the core's version, not the sketch's.
+   */
+  app_version_check: z.optional(z.boolean()),
+  /** Compatibility: inclusive hardware revision range the build supports. */
+  hw_revision_min: z.optional(z.int().check(z.gte(0), z.lte(65535))),
+  hw_revision_max: z.optional(z.int().check(z.gte(0), z.lte(65535))),
+  /** Devices must already run at least this version to take the build. */
+  min_version: z.optional(z.string().check(z.refine(isValidVersion, 'must be a version'))),
+  /** Must-pass-through: devices below this version are offered it before anything newer. */
+  required_step: z.optional(z.boolean()),
+  /** Install without asking the user (Cheeko `force`). */
+  force: z.optional(z.boolean()),
+  /** Assign the build to these devices once accepted (implies release); used by the IoTaaP upload route. */
+  assign_to: z.optional(z.array(z.string().check(z.regex(DEVICE_ID_PATTERN))).check(z.minLength(1), z.maxLength(100))),
+});
 export type IngestManifest = z.infer<typeof IngestManifestSchema>;
 
 export function parseIngestManifest(text: string): IngestManifest {

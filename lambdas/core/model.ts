@@ -297,13 +297,7 @@ export interface OfferRecord {
   readonly inferred?: boolean;
   readonly reason?: InferenceReason;
 }
-export const DEVICE_REPORT_STATUSES: readonly DeviceReportStatus[] = [
-  'downloading',
-  'installing',
-  'success',
-  'failed',
-  'rolled_back',
-];
+export const DEVICE_REPORT_STATUSES: readonly DeviceReportStatus[] = ['downloading', 'installing', 'success', 'failed', 'rolled_back'];
 
 /** Reports that end an offer (each counted once per build and device). */
 export const TERMINAL_REPORT_STATUSES: ReadonlySet<DeviceReportStatus> = new Set(['success', 'failed', 'rolled_back']);

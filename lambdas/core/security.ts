@@ -47,7 +47,6 @@ export function splitIdAndToken(segment: string): { deviceId: string; token: str
   return { deviceId: segment.slice(0, -TOKEN_LENGTH), token };
 }
 
-
 /**
  * Whether a device request's credential satisfies its product's mode. `product_key` accepts the
  * current key and, until retired, the previous one (rotation without bricking a fleet);

@@ -97,7 +97,10 @@ export function selectOffer(input: {
     return { kind: 'offer', deployment: required[0]! };
   }
   // `next` is sequential by version (a hotfix 1.1.1 uploaded after 1.2.0 still comes first), then build.
-  const order = input.order === 'next' ? (a: Deployment, b: Deployment) => compareVersions(a.firmware.version, b.firmware.version) || a.build - b.build : (a: Deployment, b: Deployment) => b.build - a.build;
+  const order =
+    input.order === 'next'
+      ? (a: Deployment, b: Deployment) => compareVersions(a.firmware.version, b.firmware.version) || a.build - b.build
+      : (a: Deployment, b: Deployment) => b.build - a.build;
   eligible.sort((a, b) => order(a, b) || a.createdAt.localeCompare(b.createdAt) || a.deploymentId.localeCompare(b.deploymentId));
   return { kind: 'offer', deployment: eligible[0] };
 }

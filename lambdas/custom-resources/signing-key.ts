@@ -5,9 +5,9 @@
  * Update keeps the key unless the `Rotation` property changes; Delete leaves the secret to its
  * own removal policy.
  */
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 
 const sm = new SecretsManagerClient({});
 

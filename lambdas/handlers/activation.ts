@@ -8,10 +8,16 @@ import { operationsHandler, routeKeysOf, type Implementations } from '../shared/
 import { catalogStore, deviceStore, productConfigCache } from '../shared/wiring';
 
 const logger = createLogger('activation');
-const implementations: Implementations<OperationsOf<'activation'>> = cheekoActivateRoutes({ config: productConfigCache(catalogStore()), devices: deviceStore(), logger });
+const implementations: Implementations<OperationsOf<'activation'>> = cheekoActivateRoutes({
+  config: productConfigCache(catalogStore()),
+  devices: deviceStore(),
+  logger,
+});
 
 const OPERATIONS = [cheekoActivate];
-const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'activation'>] extends [OperationsOf<'activation'>, (typeof OPERATIONS)[number]] ? true : never = true;
+const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'activation'>] extends [OperationsOf<'activation'>, (typeof OPERATIONS)[number]]
+  ? true
+  : never = true;
 void exactlyTheContracts;
 
 export const handler = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });

@@ -6,16 +6,12 @@
  */
 import type { OperationsOf } from '../contract';
 import { OPERATOR_OPERATIONS } from '../contract/operator';
-import {
-  presentDeployment,
-  presentFirmware,
-  presentAssignment,
-  presentDevice,
-  presentProduct,
-} from '../contract/operator-wire';
+import { presentDeployment, presentFirmware, presentAssignment, presentDevice, presentProduct } from '../contract/operator-wire';
 import { isDomainError } from '../core/errors';
 import type { Chip } from '../core/model';
+import { iotaapListOtas } from '../protocols/iotaap/contract';
 import { pageIotaapOtas, parseIotaapListQuery } from '../protocols/iotaap/wire';
+import { protocolsFromWire } from '../protocols/registry';
 import { DeploymentService } from '../shared/deployment-service';
 import { DeviceAdminService } from '../shared/device-admin-service';
 import { FirmwareService } from '../shared/firmware-service';
@@ -23,8 +19,6 @@ import { json } from '../shared/http';
 import { createLogger } from '../shared/logger';
 import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
 import { ProductService } from '../shared/product-service';
-import { iotaapListOtas } from '../protocols/iotaap/contract';
-import { protocolsFromWire } from '../protocols/registry';
 import { catalogStore, deploymentStore, deviceStore } from '../shared/wiring';
 
 const logger = createLogger('admin');
@@ -97,7 +91,8 @@ const implementations: Implementations<AdminOperation> = {
     });
     return reply(outcome === 'assigned' ? 201 : 200, presentAssignment(assignment));
   },
-  clearFailedBuilds: async ({ params, query, reply }) => reply(200, presentDevice(await deviceService.clearFailedBuilds(params.productId, params.deviceId, query.build))),
+  clearFailedBuilds: async ({ params, query, reply }) =>
+    reply(200, presentDevice(await deviceService.clearFailedBuilds(params.productId, params.deviceId, query.build))),
   getAssignment: async ({ params, reply }) => reply(200, presentAssignment(await deviceService.getAssignment(params.productId, params.deviceId))),
   cancelAssignment: async ({ params, reply }) => {
     await deviceService.cancelAssignment(params.productId, params.deviceId);
@@ -133,11 +128,13 @@ const implementations: Implementations<AdminOperation> = {
     });
     return reply(201, presentDeployment(deployment));
   },
-  listDeployments: async ({ params, query, reply }) => reply(200, { items: (await deploymentService.list(params.productId, { state: query.state })).map(presentDeployment) }),
+  listDeployments: async ({ params, query, reply }) =>
+    reply(200, { items: (await deploymentService.list(params.productId, { state: query.state })).map(presentDeployment) }),
   getDeployment: async ({ params, reply }) => reply(200, presentDeployment(await deploymentService.get(params.productId, params.deploymentId))),
   completeDeployment: async ({ params, reply }) => reply(200, presentDeployment(await deploymentService.complete(params.productId, params.deploymentId))),
   cancelDeployment: async ({ params, reply }) => reply(200, presentDeployment(await deploymentService.cancel(params.productId, params.deploymentId))),
-  promoteDeployment: async ({ params, body, reply }) => reply(200, presentDeployment(await deploymentService.promote(params.productId, params.deploymentId, body.percentage))),
+  promoteDeployment: async ({ params, body, reply }) =>
+    reply(200, presentDeployment(await deploymentService.promote(params.productId, params.deploymentId, body.percentage))),
   pauseDeployment: async ({ params, reply }) => reply(200, presentDeployment(await deploymentService.pause(params.productId, params.deploymentId))),
   resumeDeployment: async ({ params, reply }) => reply(200, presentDeployment(await deploymentService.resume(params.productId, params.deploymentId))),
 
@@ -145,7 +142,9 @@ const implementations: Implementations<AdminOperation> = {
   iotaapListOtas: {
     handle: async ({ event, reply }) => reply(200, pageIotaapOtas(await deviceService.iotaapOtas(), parseIotaapListQuery(event.queryStringParameters ?? {}))),
     onError: (e) =>
-      isDomainError(e) ? json(400, { message: e.message }) : json(500, { message: "Error when getting device OTA's.", error: (e as Error).message ?? 'unknown' }, { 'retry-after': '30' }),
+      isDomainError(e)
+        ? json(400, { message: e.message })
+        : json(500, { message: "Error when getting device OTA's.", error: (e as Error).message ?? 'unknown' }, { 'retry-after': '30' }),
   },
 };
 

@@ -5,17 +5,17 @@
  */
 import type { OperationsOf } from '../contract';
 import { arduinoRoutes } from '../protocols/arduino/adapter';
-import { botaReleaseRoutes } from '../protocols/bota/adapter';
-import { cheekoRoutes } from '../protocols/cheeko/adapter';
-import { fireflyRoutes } from '../protocols/firefly/adapter';
-import { iotaapRoutes } from '../protocols/iotaap/adapter';
 import { arduinoHttpUpdate } from '../protocols/arduino/contract';
+import { botaReleaseRoutes } from '../protocols/bota/adapter';
 import { botaLatestRelease } from '../protocols/bota/contract';
+import { cheekoRoutes } from '../protocols/cheeko/adapter';
 import { cheekoCheck, cheekoStatus } from '../protocols/cheeko/contract';
+import { fireflyRoutes } from '../protocols/firefly/adapter';
 import { fireflyManifest } from '../protocols/firefly/contract';
+import { iotaapRoutes } from '../protocols/iotaap/adapter';
 import { iotaapDownload, iotaapLatest } from '../protocols/iotaap/contract';
-import { nativeCheck } from '../protocols/native/contract';
 import { nativeCheckRoutes } from '../protocols/native/adapter';
+import { nativeCheck } from '../protocols/native/contract';
 import type { ProtocolDeps } from '../protocols/types';
 import { CheckService } from '../shared/check-service';
 import { createLogger } from '../shared/logger';
@@ -43,7 +43,8 @@ const implementations: Implementations<OperationsOf<'check'>> = {
 
 // The operations come from each protocol's own contract, not the whole contract (bundle size).
 const OPERATIONS = [nativeCheck, fireflyManifest, arduinoHttpUpdate, cheekoCheck, cheekoStatus, iotaapLatest, iotaapDownload, botaLatestRelease];
-const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'check'>] extends [OperationsOf<'check'>, (typeof OPERATIONS)[number]] ? true : never = true;
+const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'check'>] extends [OperationsOf<'check'>, (typeof OPERATIONS)[number]] ? true : never =
+  true;
 void exactlyTheContracts;
 
 export const handler = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });

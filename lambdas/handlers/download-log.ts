@@ -5,8 +5,8 @@
  */
 import type { S3Event } from 'aws-lambda';
 import { requireEnv } from '../shared/config';
-import { downloadService } from '../shared/download-service';
 import { DownloadLogService } from '../shared/download-log-service';
+import { downloadService } from '../shared/download-service';
 import { ENV } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';

@@ -2,9 +2,9 @@
  * rollout — the scheduled sweeper (EventBridge, every minute): timeouts, auto-pauses, canary
  * steps. The event's `time` is "now", so a sweep is reproducible (and testable with any clock).
  */
-import { RolloutService, type SweepSummary } from '../shared/rollout-service';
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
+import { RolloutService, type SweepSummary } from '../shared/rollout-service';
 import { deploymentStore, deviceStore } from '../shared/wiring';
 
 const logger = createLogger('rollout');

@@ -31,7 +31,8 @@ const implementations: Implementations<OperationsOf<'status'>> = {
 };
 
 const OPERATIONS = [nativeStatus, botaHeartbeat];
-const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'status'>] extends [OperationsOf<'status'>, (typeof OPERATIONS)[number]] ? true : never = true;
+const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'status'>] extends [OperationsOf<'status'>, (typeof OPERATIONS)[number]] ? true : never =
+  true;
 void exactlyTheContracts;
 
 export const handler = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });

@@ -7,19 +7,19 @@
  * - IoTaaP's HTTP firmware upload, which writes into the same ingest bucket and waits for the verdict.
  */
 import type { S3Event } from 'aws-lambda';
+import type { OperationsOf } from '../contract';
 import { newAssignmentId } from '../core/deployment';
 import { offeredBuild, type Device, type Firmware } from '../core/model';
-import type { OperationsOf } from '../contract';
 import { iotaapUploadFirmware } from '../protocols/iotaap/contract';
-import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
 import { iotaapUploadRoutes } from '../protocols/iotaap/upload-adapter';
 import { requireEnv } from '../shared/config';
+import { numberEnv } from '../shared/config';
 import { ENV } from '../shared/env';
 import type { HttpEvent } from '../shared/http';
-import { numberEnv } from '../shared/config';
 import { DEFAULT_UPLOAD_WINDOW_MS, IngestService, INGEST_TRIGGER_SUFFIXES, MANIFEST_NAME } from '../shared/ingest-service';
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
+import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
 import { s3Client } from '../shared/s3';
 import { decodeS3Key } from '../shared/s3-key';
 import { catalogStore, deviceStore } from '../shared/wiring';
@@ -33,7 +33,14 @@ async function assign(fw: Firmware, deviceIds: readonly string[]): Promise<strin
   const done: string[] = [];
   const now = new Date().toISOString();
   for (const deviceId of deviceIds) {
-    const assignment = { assignmentId: newAssignmentId(), build: fw.build, state: 'pending' as const, firmware: offeredBuild(fw), assignedAt: now, updatedAt: now };
+    const assignment = {
+      assignmentId: newAssignmentId(),
+      build: fw.build,
+      state: 'pending' as const,
+      firmware: offeredBuild(fw),
+      assignedAt: now,
+      updatedAt: now,
+    };
     const existing: Device | undefined = await devices.get(fw.productId, deviceId, true);
     if (!existing) continue;
     // The same build already open (a duplicated event): keep it, do not reset delivery state.
@@ -80,7 +87,8 @@ async function ingestRecords(event: S3Event): Promise<void> {
 }
 
 const OPERATIONS = [iotaapUploadFirmware];
-const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'upload'>] extends [OperationsOf<'upload'>, (typeof OPERATIONS)[number]] ? true : never = true;
+const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'upload'>] extends [OperationsOf<'upload'>, (typeof OPERATIONS)[number]] ? true : never =
+  true;
 void exactlyTheContracts;
 const implementations: Implementations<OperationsOf<'upload'>> = iotaapUploadRoutes({ s3: s3Client(), ingestBucket, devices, logger });
 const onHttp = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });

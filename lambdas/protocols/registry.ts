@@ -5,8 +5,8 @@
  * tsc fails there until every declared operation is implemented (docs/adding-a-protocol.md).
  */
 import type { ProductProtocols } from '../core/model';
-import type { ProtocolBinding } from './binding';
 import { ARDUINO } from './arduino';
+import type { ProtocolBinding } from './binding';
 import { BOTA } from './bota';
 import { CHEEKO } from './cheeko';
 import { FIREFLY } from './firefly';

@@ -4,11 +4,11 @@
  */
 import { planCheck, type CheckDecision, type CheckInput, type InferredOutcome } from '../core/check';
 import type { Deployment, Device, OfferedBuild, Product } from '../core/model';
-import type { SignedOffer } from '../protocols/native/wire';
 import { nextCheckSeconds } from '../core/poll';
 import { authorizeDevice } from '../core/security';
-import { countCheck, countOffer } from './metrics';
+import type { SignedOffer } from '../protocols/native/wire';
 import type { ProductConfigCache } from './config-cache';
+import { countCheck, countOffer } from './metrics';
 import { OutcomeService } from './outcome-service';
 import type { DeploymentStore } from './store/deployment-store';
 import type { DeviceStore, SlotClaim } from './store/device-store';
@@ -156,7 +156,14 @@ export class CheckService {
     if (write.kind === 'update') await devices.update(productId, input.deviceId, write.patch);
     if (current.assignment && opts.moveAssignment !== false) {
       const { assignmentId, to } = current.assignment;
-      await devices.transitionAssignment(productId, input.deviceId, assignmentId, to === 'applied' ? ['pending', 'delivered'] : ['pending'], to, now.toISOString());
+      await devices.transitionAssignment(
+        productId,
+        input.deviceId,
+        assignmentId,
+        to === 'applied' ? ['pending', 'delivered'] : ['pending'],
+        to,
+        now.toISOString(),
+      );
     }
 
     if (decision.status === 'update_available' && decision.firstOffer && decision.offer.deploymentId) {

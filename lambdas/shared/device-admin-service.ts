@@ -9,9 +9,9 @@ import { newAssignmentId } from '../core/deployment';
 import { DEVICE_ID_PATTERN, normalizeDeviceId } from '../core/device-id';
 import { DomainError } from '../core/errors';
 import { DEFAULT_CHANNEL, offeredBuild, type Assignment, type Device, type Product } from '../core/model';
-import type { IotaapOta } from '../protocols/iotaap/wire';
 import { hashSecret, newDeviceToken } from '../core/security';
 import { compareVersions, isValidVersion } from '../core/version';
+import type { IotaapOta } from '../protocols/iotaap/wire';
 import { requireFirmware } from './firmware-service';
 import type { Logger } from './logger';
 import { requireProduct } from './product-service';
@@ -49,16 +49,29 @@ export function parseDeviceId(raw: string | undefined): string {
  * device already failed or rolled back from (`retry`: clear it and try again, recorded in the
  * device's history), and a build older than the one it runs (`allowDowngrade`).
  */
-export function guardAssignment(device: Device, build: number, version: string, req: Pick<AssignRequest, 'retry' | 'allowDowngrade'>): { clearFailed: boolean } {
+export function guardAssignment(
+  device: Device,
+  build: number,
+  version: string,
+  req: Pick<AssignRequest, 'retry' | 'allowDowngrade'>,
+): { clearFailed: boolean } {
   const failed = device.failedBuilds.includes(build);
   if (failed && !req.retry) {
     const last = [...(device.history ?? [])].reverse().find((e) => e.build === build && (e.status === 'failed' || e.status === 'rolled_back'));
     const why = last ? `${last.status}${last.inferred ? ` (inferred: ${last.reason})` : ''}${last.message ? `: ${last.message}` : ''}` : 'failed';
-    throw new DomainError('conflict', 'build_failed_before', `Device ${device.deviceId} ${why} with build ${build}; send "retry": true to clear it and assign it again`);
+    throw new DomainError(
+      'conflict',
+      'build_failed_before',
+      `Device ${device.deviceId} ${why} with build ${build}; send "retry": true to clear it and assign it again`,
+    );
   }
   const running = device.currentVersion;
   if (!req.allowDowngrade && running !== undefined && isValidVersion(running) && isValidVersion(version) && compareVersions(version, running) < 0) {
-    throw new DomainError('conflict', 'downgrade', `Build ${build} (${version}) is older than what device ${device.deviceId} runs (${running}); send "allow_downgrade": true to assign it`);
+    throw new DomainError(
+      'conflict',
+      'downgrade',
+      `Build ${build} (${version}) is older than what device ${device.deviceId} runs (${running}); send "allow_downgrade": true to assign it`,
+    );
   }
   return { clearFailed: failed };
 }
@@ -128,7 +141,14 @@ export class DeviceAdminService {
     const now = at.toISOString();
     const known = await devices.get(productId, deviceId, true);
     const guard = known ? guardAssignment(known, fw.build, fw.version, req) : { clearFailed: false };
-    const assignment: Assignment = { assignmentId: newAssignmentId(at.getTime()), build: fw.build, state: 'pending', firmware: offeredBuild(fw), assignedAt: now, updatedAt: now };
+    const assignment: Assignment = {
+      assignmentId: newAssignmentId(at.getTime()),
+      build: fw.build,
+      state: 'pending',
+      firmware: offeredBuild(fw),
+      assignedAt: now,
+      updatedAt: now,
+    };
     const replace = req.replace ?? false;
     let outcome = await devices.assign(productId, deviceId, assignment, replace);
     if (outcome === 'unknown_device') {
@@ -183,7 +203,15 @@ export class DeviceAdminService {
           const a = d.assignment;
           if (!a) continue;
           const app = a.firmware.files.find((f) => f.role === 'app');
-          out.push({ _id: a.assignmentId, device: d.deviceId, __v: 0, last_updated: a.assignedAt, owner: productId, path: app?.key ?? '', version: a.firmware.version });
+          out.push({
+            _id: a.assignmentId,
+            device: d.deviceId,
+            __v: 0,
+            last_updated: a.assignedAt,
+            owner: productId,
+            path: app?.key ?? '',
+            version: a.firmware.version,
+          });
         }
         cursor = page.cursor;
       } while (cursor);

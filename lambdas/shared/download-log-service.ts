@@ -9,9 +9,9 @@
  * - a file that can never be read (not gzip, too large, gone) is logged and skipped — retrying
  *   it would fail the same way forever; unreadable lines inside a readable file are skipped too.
  */
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { MAX_LOG_LINES, parseCdnLog } from '../core/cdn-log';
 import type { DownloadSink, ServedDownload } from '../core/download';
 import type { Logger } from './logger';

@@ -195,7 +195,8 @@ export class IngestService {
     try {
       meta = (await this.deps.s3.send(new HeadObjectCommand({ Bucket: this.deps.ingestBucket, Key: `${prefix}${RESULT_NAME}` }))).Metadata;
     } catch (e) {
-      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 || (e as { name?: string }).name === 'NotFound') return undefined;
+      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 || (e as { name?: string }).name === 'NotFound')
+        return undefined;
       throw e;
     }
     if (meta?.status !== 'pending' || meta.code !== 'waiting_for_files') return undefined;
@@ -276,7 +277,10 @@ export class IngestService {
       const deadline = (manifestLastModified?.getTime() ?? nowMs) + (this.deps.uploadWindowMs ?? DEFAULT_UPLOAD_WINDOW_MS);
       const list = missing.join(', ');
       if (nowMs >= deadline) {
-        return reject('missing_file', `${list} ${missing.length > 1 ? 'are' : 'is'} listed in manifest.json but ${missing.length > 1 ? 'were' : 'was'} not uploaded within the upload window (until ${new Date(deadline).toISOString()})`);
+        return reject(
+          'missing_file',
+          `${list} ${missing.length > 1 ? 'are' : 'is'} listed in manifest.json but ${missing.length > 1 ? 'were' : 'was'} not uploaded within the upload window (until ${new Date(deadline).toISOString()})`,
+        );
       }
       return {
         status: 'pending',
@@ -428,7 +432,10 @@ export class IngestService {
     const copied = etag?.replace(/"/g, '').toLowerCase();
     // An SSE-S3 single-part copy's ETag is the MD5 of its bytes.
     if (copied !== undefined && /^[0-9a-f]{32}$/.test(copied) && copied !== f.md5) {
-      return reject('source_changed', `${f.name}: the copied bytes (MD5 ${copied}) are not the ones scanned (MD5 ${f.md5}); its newer upload is judged by its own event`);
+      return reject(
+        'source_changed',
+        `${f.name}: the copied bytes (MD5 ${copied}) are not the ones scanned (MD5 ${f.md5}); its newer upload is judged by its own event`,
+      );
     }
   }
 
@@ -497,7 +504,11 @@ export class IngestService {
     }
     const whole = bytes;
     const md5 = createHash('md5');
-    const body = whole ? (async function* () { yield whole; })() : obj.body;
+    const body = whole
+      ? (async function* () {
+          yield whole;
+        })()
+      : obj.body;
     const d = await digestStream(
       (async function* () {
         for await (const chunk of body) {
@@ -544,9 +555,7 @@ export class IngestService {
     versionId?: string,
   ): Promise<{ body: AsyncIterable<Uint8Array>; etag?: string; versionId?: string; lastModified?: Date } | undefined> {
     try {
-      const r = await this.deps.s3.send(
-        new GetObjectCommand({ Bucket: this.deps.ingestBucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
-      );
+      const r = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.ingestBucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
       return {
         body: r.Body as unknown as AsyncIterable<Uint8Array>,
         ...(r.ETag ? { etag: r.ETag } : {}),
@@ -560,4 +569,3 @@ export class IngestService {
     }
   }
 }
-

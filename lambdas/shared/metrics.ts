@@ -15,9 +15,9 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createLogger } from './logger';
+import { METRIC, METRIC_NAMESPACE, type MetricName } from './metric-names';
 
 export { FLEET_DIMENSIONS, METRIC, METRIC_NAMESPACE, type MetricName } from './metric-names';
-import { METRIC, METRIC_NAMESPACE, type MetricName } from './metric-names';
 
 type DimensionSet = Record<string, string>;
 interface Pending {
@@ -35,8 +35,7 @@ let metrics: Metrics | undefined;
 export const metricsEnabled = (): boolean => process.env.OTA_SILENT !== '1' && !!process.env.AWS_LAMBDA_FUNCTION_NAME;
 
 /** Dimension values CloudWatch accepts (1–1024 characters); a set with a missing value is dropped. */
-const validSet = (set: DimensionSet): boolean =>
-  Object.values(set).every((v) => typeof v === 'string' && v.length > 0 && v.length <= 1024);
+const validSet = (set: DimensionSet): boolean => Object.values(set).every((v) => typeof v === 'string' && v.length > 0 && v.length <= 1024);
 
 function powertools(): Metrics {
   if (!metrics) {

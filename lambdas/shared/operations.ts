@@ -58,7 +58,10 @@ export function parseRequest<O extends Operation>(op: O, event: HttpEvent): Pars
   const params = parseParams(op, event.pathParameters ?? {});
   if (op.adapterParses) return { params, query: undefined, body: undefined } as ParsedRequest<O>;
   const query = op.query ? validate(op.query, event.queryStringParameters ?? {}) : undefined;
-  const body = op.body && (op.body.contentType ?? 'application/json') === 'application/json' ? validate(op.body.schema, parseJsonBody(event, { allowEmpty: !op.body.required })) : undefined;
+  const body =
+    op.body && (op.body.contentType ?? 'application/json') === 'application/json'
+      ? validate(op.body.schema, parseJsonBody(event, { allowEmpty: !op.body.required }))
+      : undefined;
   return { params, query, body } as ParsedRequest<O>;
 }
 

@@ -7,8 +7,8 @@
  */
 import { countsSinceResume, nextStep, policyBreach, timeoutCutoff } from '../core/rollout';
 import { invalidateProductConfig } from './config-cache';
-import { countAutoPause } from './metrics';
 import type { Logger } from './logger';
+import { countAutoPause } from './metrics';
 import { OutcomeService } from './outcome-service';
 import type { DeploymentStore } from './store/deployment-store';
 import type { DeviceStore } from './store/device-store';

@@ -54,8 +54,7 @@ export class StatusService {
     if (!authorizeDevice(product, holder, args.credential)) return { result: 'unknown_device' };
 
     const known = await config.allDeployments(productId);
-    const version =
-      known.find((d) => d.build === args.build)?.firmware.version ?? (await catalog.getFirmware(productId, args.build))?.version;
+    const version = known.find((d) => d.build === args.build)?.firmware.version ?? (await catalog.getFirmware(productId, args.build))?.version;
     if (version === undefined) return { result: 'unknown_build' };
 
     const at = (this.deps.now?.() ?? new Date()).toISOString();
@@ -83,7 +82,8 @@ export class StatusService {
     if (offeredBy && TERMINAL.has(args.status)) {
       counted = (await this.outcomes.settle(productId, args.deviceId, { build: args.build, deploymentId: offeredBy }, OUTCOME_FOR[args.status]!)) !== undefined;
     } else if (offeredBy) {
-      counted = (await this.outcomes.step(productId, args.deviceId, args.build, args.status === 'downloading' ? 'downloadingAt' : 'installingAt')) !== undefined;
+      counted =
+        (await this.outcomes.step(productId, args.deviceId, args.build, args.status === 'downloading' ? 'downloadingAt' : 'installingAt')) !== undefined;
     }
     return { result: 'recorded', ...(offeredBy ? { deploymentId: offeredBy } : {}), counted };
   }

@@ -3,8 +3,8 @@
  * devices fetch from CloudFront, or locally from the edge that verifies the same signatures.
  * The private key is read once per container, lazily, so a steady-state check never pays for it.
  */
-import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { DEVICE_URL_PARAM } from '../core/download';
 import { fitsRequestLine, requestLineBytes } from '../core/download-url';
 import { numberEnv, requireEnv } from './config';

@@ -135,8 +135,7 @@ export function resolveConnection(opts: ConnectionOptions = {}, env: NodeJS.Proc
     endpoint
   ).replace(/\/+$/, '');
   parseUrl(deviceEndpoint, 'device endpoint');
-  const region =
-    nonEmpty(opts.region) ?? regionFromHost(url.hostname) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? nonEmpty(ctx?.region);
+  const region = nonEmpty(opts.region) ?? regionFromHost(url.hostname) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? nonEmpty(ctx?.region);
   const sign = opts.sign ?? !local;
   if (sign && !region) {
     throw new CliError(`cannot tell the AWS region of ${endpoint}; pass --region or set AWS_REGION`);
@@ -145,10 +144,7 @@ export function resolveConnection(opts: ConnectionOptions = {}, env: NodeJS.Proc
   // A bucket named without an S3 endpoint is a real bucket (CI that only publishes sets just
   // OTA_INGEST_BUCKET); with nothing configured at all, publish goes to the local s3rver.
   const s3Endpoint =
-    nonEmpty(opts.s3Endpoint) ??
-    nonEmpty(env.OTA_S3_ENDPOINT) ??
-    nonEmpty(ctx?.s3_endpoint) ??
-    (local && !configuredBucket ? localS3Endpoint(env) : undefined);
+    nonEmpty(opts.s3Endpoint) ?? nonEmpty(env.OTA_S3_ENDPOINT) ?? nonEmpty(ctx?.s3_endpoint) ?? (local && !configuredBucket ? localS3Endpoint(env) : undefined);
   if (s3Endpoint) parseUrl(s3Endpoint, 's3 endpoint');
   const bucket = configuredBucket ?? (s3Endpoint ? LOCAL_INGEST_BUCKET : undefined);
   return {

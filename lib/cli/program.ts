@@ -5,29 +5,29 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Argument, Command, CommanderError, Option } from 'commander';
+import { CHIPS } from '../../lambdas/core/model';
 import { BINDINGS } from '../../lambdas/protocols/registry';
+import pkg from '../../package.json';
 import { apiClientFor } from './api';
+import { contextAdd, contextCurrent, contextList, contextRemove, contextUse } from './commands/contexts';
+import { deployCreate, deployGet, deployList, deployPromote, deployStatus, deployTransition } from './commands/deployments';
+import { deviceAssign, deviceAssignment, deviceGet, deviceList, devicePatch, deviceToken, deviceUnassign } from './commands/devices';
+import { firmwareGet, firmwareList, firmwareRelease, firmwareRevoke } from './commands/firmware';
+import { productGet, productPut, productRetirePreviousKey, productRotateKey } from './commands/products';
+import { sampleImageCommand } from './commands/sample-image';
+import { PROTOCOLS, simulate, type SimulateDeps } from './commands/simulate';
+import { SHELLS, completionScript, type Shell } from './completion';
 import { resolveConnection, type ConnectionOptions, type ResolvedConnection } from './config';
 import { collectKeyValue, parseBoolArg, parseIntArg, parseList, parseNumberArg, type Ctx } from './context';
 import { ApiError, CliError, EXIT, isApiError, UsageError } from './errors';
-import { SHELLS, completionScript, type Shell } from './completion';
-import { CHIPS } from '../../lambdas/core/model';
-import { EXIT_TIMEOUT } from './publish';
-import { contextAdd, contextCurrent, contextList, contextRemove, contextUse } from './commands/contexts';
-import { sampleImageCommand } from './commands/sample-image';
-import pkg from '../../package.json';
 import { printJson, println, processOutput, type Output } from './output';
+import { EXIT_TIMEOUT } from './publish';
 import { ingestS3Client, publish } from './publish';
+import type { RequestSigner } from './signer';
 
 /** The package version (`otactl --version`); bundled into the standalone build. */
 export const VERSION: string = pkg.version;
 export const SECURITY_MODES = ['open', 'product_key', 'device_token'] as const;
-import type { RequestSigner } from './signer';
-import { productGet, productPut, productRetirePreviousKey, productRotateKey } from './commands/products';
-import { firmwareGet, firmwareList, firmwareRelease, firmwareRevoke } from './commands/firmware';
-import { deployCreate, deployGet, deployList, deployPromote, deployStatus, deployTransition } from './commands/deployments';
-import { deviceAssign, deviceAssignment, deviceGet, deviceList, devicePatch, deviceToken, deviceUnassign } from './commands/devices';
-import { PROTOCOLS, simulate, type SimulateDeps } from './commands/simulate';
 
 export interface ProgramDeps {
   readonly out?: Output;
@@ -96,7 +96,11 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
   const connection = (cmd: Command) => resolveConnection(globals(cmd), env);
   const ctxOf = (cmd: Command): Ctx => {
     const conn = connection(cmd);
-    return { api: apiClientFor(conn, { ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.signer ? { signer: deps.signer } : {}) }), out, json: Boolean(globals(cmd).json) };
+    return {
+      api: apiClientFor(conn, { ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.signer ? { signer: deps.signer } : {}) }),
+      out,
+      json: Boolean(globals(cmd).json),
+    };
   };
   const productOption = () => new Option('--product <id>', 'product id').env('OTA_PRODUCT').makeOptionMandatory();
   const product = (cmd: Command) => globals(cmd).product!;
@@ -177,9 +181,10 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
     .addOption(new Option('--chip <chip>', 'the chip its images are built for (required unless --merge or --file gives it)').choices([...CHIPS]))
     .option('--firmware-type <type>')
     .addOption(
-      new Option('--security-mode <mode>', 'what a device must send: nothing, the product key, or its own token (required unless --merge or --file gives it)').choices([
-        ...SECURITY_MODES,
-      ]),
+      new Option(
+        '--security-mode <mode>',
+        'what a device must send: nothing, the product key, or its own token (required unless --merge or --file gives it)',
+      ).choices([...SECURITY_MODES]),
     )
     .option('--auto-register <bool>', 'devices register on first check-in', parseBoolArg('--auto-register'))
     .option('--poll-interval <seconds>', 'poll interval handed to devices', parseIntArg('--poll-interval', 1))

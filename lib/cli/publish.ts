@@ -16,12 +16,12 @@
  * unexpected fault the pipeline retries). If either is still the last word at the timeout, its
  * reason is reported with the timeout.
  */
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { PRODUCT_ID_PATTERN } from '../../lambdas/core/manifest';
 import { isValidVersion } from '../../lambdas/core/version';
 import type { ResolvedConnection } from './config';
@@ -158,7 +158,13 @@ export function buildManifest(opts: PublishOptions, files: readonly LocalFile[])
  * Is this result.json the verdict on the upload we just made? Pending placeholders are not;
  * another product/version's is not; an acceptance must list our bytes (sha256 per file name).
  */
-export function describesUpload(result: unknown, product: string, version: string, files: readonly LocalFile[], manifestSha256?: string): result is IngestVerdict {
+export function describesUpload(
+  result: unknown,
+  product: string,
+  version: string,
+  files: readonly LocalFile[],
+  manifestSha256?: string,
+): result is IngestVerdict {
   if (!result || typeof result !== 'object') return false;
   const r = result as Partial<IngestVerdict> & { status?: string; manifest_sha256?: unknown };
   if (manifestSha256 !== undefined && typeof r.manifest_sha256 === 'string' && r.manifest_sha256 !== manifestSha256) return false;
@@ -335,14 +341,17 @@ function report(out: Output, json: boolean | undefined, manifest: Record<string,
  */
 function localS3CredentialProvider(conn: ResolvedConnection, env: NodeJS.ProcessEnv) {
   return async (): Promise<{ accessKeyId: string; secretAccessKey: string }> => {
-    if (env.OTA_S3_ACCESS_KEY_ID && env.OTA_S3_SECRET_ACCESS_KEY) return { accessKeyId: env.OTA_S3_ACCESS_KEY_ID, secretAccessKey: env.OTA_S3_SECRET_ACCESS_KEY };
+    if (env.OTA_S3_ACCESS_KEY_ID && env.OTA_S3_SECRET_ACCESS_KEY)
+      return { accessKeyId: env.OTA_S3_ACCESS_KEY_ID, secretAccessKey: env.OTA_S3_SECRET_ACCESS_KEY };
     if (!conn.local) return { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
     const r = await fetch(`${conn.endpoint}/local/s3-credentials`, { signal: AbortSignal.timeout(10_000) }).catch((e: Error) => {
       throw new CliError(`cannot reach the local platform at ${conn.endpoint} for its S3 credentials: ${e.message}`);
     });
     const c = (await r.json().catch(() => undefined)) as { accessKeyId?: unknown; secretAccessKey?: unknown } | undefined;
     if (!r.ok || typeof c?.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string') {
-      throw new CliError(`the local platform at ${conn.endpoint} did not hand out its S3 credentials (HTTP ${r.status}); set OTA_S3_ACCESS_KEY_ID / OTA_S3_SECRET_ACCESS_KEY`);
+      throw new CliError(
+        `the local platform at ${conn.endpoint} did not hand out its S3 credentials (HTTP ${r.status}); set OTA_S3_ACCESS_KEY_ID / OTA_S3_SECRET_ACCESS_KEY`,
+      );
     }
     return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
   };

@@ -71,8 +71,7 @@ export function createSigner(opts: SignerOptions): RequestSigner {
   };
 }
 
-const lowerCaseKeys = (h: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+const lowerCaseKeys = (h: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
 
 /** `abc123.execute-api.eu-west-1.amazonaws.com` → `eu-west-1` (undefined for custom domains and local hosts). */
 export function regionFromHost(hostname: string): string | undefined {

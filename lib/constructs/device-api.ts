@@ -5,8 +5,8 @@ import { Construct } from 'constructs';
 import { ROUTES, type FunctionName, type Route } from '../../lambdas/routes';
 import { ENV } from '../../lambdas/shared/env';
 import { DEPLOYMENTS_TABLE, DEVICES_TABLE, FIRMWARE_TABLE } from '../../lambdas/shared/table-schema';
-import type { FirmwareStorage } from './firmware-storage';
 import { StageSettings } from './access-logs';
+import type { FirmwareStorage } from './firmware-storage';
 import { OtaFunction } from './ota-function';
 import type { Tables } from './tables';
 
@@ -46,7 +46,9 @@ export class DeviceApi extends Construct {
     };
     const factories: Partial<Record<FunctionName, () => OtaFunction>> = {
       check: () =>
-        bindSigner(new OtaFunction(this, 'CheckFunction', { entry: 'handlers/check', description: 'Device update checks (every device protocol)', memorySize: 512 }))
+        bindSigner(
+          new OtaFunction(this, 'CheckFunction', { entry: 'handlers/check', description: 'Device update checks (every device protocol)', memorySize: 512 }),
+        )
           .bindTable(tables.firmware, FIRMWARE_TABLE, 'read')
           .bindTable(tables.deployments, DEPLOYMENTS_TABLE, 'readWrite') // offer counters
           .bindTable(tables.devices, DEVICES_TABLE, 'readWrite'),

@@ -41,7 +41,8 @@ export class DownloadLogPipeline extends Construct {
   constructor(scope: Construct, id: string, props: DownloadLogPipelineProps) {
     super(scope, id);
     this.logFilePrefix = props.logFilePrefix ?? 'cdn/';
-    if (!this.logFilePrefix.endsWith('/') || this.logFilePrefix.startsWith('/')) throw new Error(`logFilePrefix must end with "/" and not start with one: "${this.logFilePrefix}"`);
+    if (!this.logFilePrefix.endsWith('/') || this.logFilePrefix.startsWith('/'))
+      throw new Error(`logFilePrefix must end with "/" and not start with one: "${this.logFilePrefix}"`);
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,

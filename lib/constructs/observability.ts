@@ -141,7 +141,11 @@ export class Observability extends Construct {
     // --- alarms
     const apis = { device: props.deviceApi, admin: props.adminApi } as const;
     this.apiServerErrorAlarms = {
-      device: alarm('DeviceApi5xx', 'Device API returned 5xx responses (devices must only ever get documented 4xx answers).', apis.device.metricServerError({ period, statistic: 'Sum' })),
+      device: alarm(
+        'DeviceApi5xx',
+        'Device API returned 5xx responses (devices must only ever get documented 4xx answers).',
+        apis.device.metricServerError({ period, statistic: 'Sum' }),
+      ),
       admin: alarm('AdminApi5xx', 'Operator API returned 5xx responses.', apis.admin.metricServerError({ period, statistic: 'Sum' })),
     };
     const labels = uniqueLabels(this.functions);
@@ -155,7 +159,11 @@ export class Observability extends Construct {
     );
     /** A metric's fleet-wide series without dimensions (Offer, AutoPause: see FLEET_DIMENSIONS). */
     const fleetMetric = (name: MetricName, label: string) => new cloudwatch.Metric({ namespace, metricName: name, statistic: 'Sum', period, label });
-    this.autoPauseAlarm = alarm('AutoPause', 'A deployment was paused automatically: its failure rate reached its limit.', fleetMetric(METRIC.autoPause, 'Auto-pauses'));
+    this.autoPauseAlarm = alarm(
+      'AutoPause',
+      'A deployment was paused automatically: its failure rate reached its limit.',
+      fleetMetric(METRIC.autoPause, 'Auto-pauses'),
+    );
     this.maskedFaultAlarm = alarm(
       'DeviceMaskedFaults',
       'Device requests failed on infrastructure but were answered with a protocol-documented non-5xx status (Cheeko 200 {error}, activation 202, IoTaaP 404).',
@@ -195,7 +203,11 @@ export class Observability extends Construct {
       graph('Device outcomes (by status)', [byDimension(METRIC.outcome)]),
     );
     this.dashboard.addWidgets(
-      graph('Ingest (by result)', [byDimension(METRIC.ingest)], [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: 'Dead letters' })]),
+      graph(
+        'Ingest (by result)',
+        [byDimension(METRIC.ingest)],
+        [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: 'Dead letters' })],
+      ),
       graph(
         'API latency p50 / p99 (ms)',
         Object.entries(apis).flatMap(([name, api]) => [
@@ -218,7 +230,10 @@ export class Observability extends Construct {
         this.functions.map((fn, i) => fn.metricErrors({ period, statistic: 'Sum', label: labels[i] })),
         this.functions.map((fn, i) => fn.metricThrottles({ period, statistic: 'Sum', label: `${labels[i]} throttles` })),
       ),
-      graph('Function duration p99 (ms)', this.functions.map((fn, i) => fn.metricDuration({ period, statistic: 'p99', label: labels[i] }))),
+      graph(
+        'Function duration p99 (ms)',
+        this.functions.map((fn, i) => fn.metricDuration({ period, statistic: 'p99', label: labels[i] })),
+      ),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 8, height: 6 }),
     );
   }

@@ -3,11 +3,11 @@
  * streams the object from the local firmware bucket — with Content-Length, Range → 206 and HEAD,
  * which Arduino HTTPUpdate and esp_https_ota rely on. Anything unsigned, tampered or expired → 403.
  */
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DEVICE_URL_PARAM, parseFirmwareObjectKey, type ServedDownload } from '../../lambdas/core/download';
 
 export interface EdgeOptions {
@@ -42,10 +42,7 @@ const fromCloudFrontBase64 = (s: string): Buffer => Buffer.from(s.replace(/-/g, 
 export type SignatureCheck = { ok: true; objectKey: string } | { ok: false; reason: string };
 
 /** Verifies a canned-policy signed request URL (`/path?…`) against the edge's base URL and public key. */
-export function verifySignedRequest(
-  rawUrl: string,
-  opts: { baseUrl: string; keyPairId: string; publicKey: KeyObject; nowSeconds: number },
-): SignatureCheck {
+export function verifySignedRequest(rawUrl: string, opts: { baseUrl: string; keyPairId: string; publicKey: KeyObject; nowSeconds: number }): SignatureCheck {
   const q = rawUrl.indexOf('?');
   const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
   const query = q === -1 ? '' : rawUrl.slice(q + 1);

@@ -9,14 +9,14 @@
  * `text/plain` POST cannot be JSON without a CORS preflight, which is never granted). Device
  * routes stay open as in the cloud. The request log never carries secrets (redactRequestTarget).
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { matchRoute, pathExists, routeKey, type FunctionName, type Route } from '../../lambdas/routes';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { OPERATIONS } from '../../lambdas/contract';
 import { buildOpenApiDocument } from '../../lambdas/contract/openapi';
 import { splitIdAndToken } from '../../lambdas/core/security';
+import { matchRoute, pathExists, routeKey, type FunctionName, type Route } from '../../lambdas/routes';
 import { retryAfterSeconds } from '../../lambdas/shared/http';
 import { API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, functionTimeoutSeconds } from '../../lambdas/shared/timeouts';
 
@@ -49,8 +49,7 @@ export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 /** Lambda's synchronous invocation payload limit: an event larger than this never reaches the function. */
 export const MAX_LAMBDA_EVENT_BYTES = 6 * 1024 * 1024;
 
-export const isLoopback = (addr: string | undefined): boolean =>
-  !!addr && (addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
+export const isLoopback = (addr: string | undefined): boolean => !!addr && (addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
 
 const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript)|[^;]*\+json)/i;
 
@@ -124,13 +123,7 @@ function lambdaContext(fn: string, requestId: string, timeoutMs: number): Contex
 }
 
 /** Builds the HTTP API v2.0 event API Gateway would send for this request. */
-export function toEventV2(
-  req: IncomingMessage,
-  body: Buffer,
-  route: Route,
-  pathParameters: Record<string, string>,
-  requestId: string,
-): APIGatewayProxyEventV2 {
+export function toEventV2(req: IncomingMessage, body: Buffer, route: Route, pathParameters: Record<string, string>, requestId: string): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://local');
   const headers: Record<string, string> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -265,7 +258,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (path === '/openapi.json' && req.method === 'GET') {
-      openApiJson ??= JSON.stringify(buildOpenApiDocument(opts.routes ? OPERATIONS.filter((o) => opts.routes!.some((r) => routeKey(r) === routeKey(o))) : OPERATIONS));
+      openApiJson ??= JSON.stringify(
+        buildOpenApiDocument(opts.routes ? OPERATIONS.filter((o) => opts.routes!.some((r) => routeKey(r) === routeKey(o))) : OPERATIONS),
+      );
       return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: openApiJson });
     }
     if (path === '/local/s3-credentials' && req.method === 'GET' && opts.localS3Credentials) {
@@ -305,9 +300,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       if (result === timedOut) {
         // Lambda would end the invocation here; API Gateway answers 503. Retry-After so a fleet backs off.
         process.stderr.write(`gateway: ${match.route.fn} timed out after ${timeoutMs} ms\n`);
-        sendJson(res, 503, { message: 'Service Unavailable', error: { code: 'function_timeout', message: `The function did not answer within ${timeoutMs} ms` } }, {
-          'retry-after': String(retryAfterSeconds()),
-        });
+        sendJson(
+          res,
+          503,
+          { message: 'Service Unavailable', error: { code: 'function_timeout', message: `The function did not answer within ${timeoutMs} ms` } },
+          {
+            'retry-after': String(retryAfterSeconds()),
+          },
+        );
       } else {
         writeResult(res, result);
       }

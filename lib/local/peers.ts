@@ -4,6 +4,11 @@
  * an internal port behind a front that verifies SigV4 against the local credentials (s3-auth.ts).
  * Tables are created from the same key schemas the CDK stack uses.
  */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DeleteTableCommand,
@@ -14,11 +19,6 @@ import {
   ScanCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { join } from 'node:path';
 import { TABLES, type TableSpec } from '../../lambdas/shared/table-schema';
 import { startS3Front, type S3Credentials } from './s3-auth';
 

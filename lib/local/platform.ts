@@ -2,16 +2,16 @@
  * The local platform: the same handlers as the cloud stack, in one process, against embedded
  * DynamoDB and S3, a signing edge (the CloudFront twin) and an API Gateway twin.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
-import type { FunctionName } from '../../lambdas/routes';
-import { createS3Client } from '../../lambdas/shared/s3';
-import { ENV } from '../../lambdas/shared/env';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { DownloadSink } from '../../lambdas/core/download';
+import { INGEST_TRIGGER_SUFFIXES } from '../../lambdas/core/manifest';
+import type { FunctionName } from '../../lambdas/routes';
+import { ENV } from '../../lambdas/shared/env';
+import type { SweepSummary } from '../../lambdas/shared/rollout-service';
+import { createS3Client } from '../../lambdas/shared/s3';
 import { startEdge } from './edge';
 import { startGateway, type HttpFunction } from './gateway';
-import type { SweepSummary } from '../../lambdas/shared/rollout-service';
-import { INGEST_TRIGGER_SUFFIXES } from '../../lambdas/core/manifest';
 import { wireIngestEvents, type IngestEvents, type UploadFunction } from './ingest-events';
 import { generateS3Credentials, generateSigningKeys, loadOrCreateS3Credentials, loadOrCreateSigningKeys, type LocalS3Credentials } from './keys';
 import { LOCAL_BUCKETS, LOCAL_TABLE_NAMES, startPeers } from './peers';
@@ -103,16 +103,21 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
     // needs the tables' configuration, so it is created once the environment is set below).
     let downloads: DownloadSink | undefined;
     const cdnPort = opts.cdnPort ?? envPort('OTA_CDN_PORT', 3001);
-    const edge = await listening(startEdge({
-      onDownload: (d) => downloads?.recordDownloads([d]),
-      s3,
-      bucket: LOCAL_BUCKETS.firmware,
-      keyPairId: keys.keyPairId,
-      publicKeyPem: keys.publicKeyPem,
-      host,
-      port: cdnPort,
-      publicHost,
-    }), cdnPort, 'OTA_CDN_PORT', 'CDN edge');
+    const edge = await listening(
+      startEdge({
+        onDownload: (d) => downloads?.recordDownloads([d]),
+        s3,
+        bucket: LOCAL_BUCKETS.firmware,
+        keyPairId: keys.keyPairId,
+        publicKeyPem: keys.publicKeyPem,
+        host,
+        port: cdnPort,
+        publicHost,
+      }),
+      cdnPort,
+      'OTA_CDN_PORT',
+      'CDN edge',
+    );
     stops.unshift(() => edge.stop());
 
     // Handlers read their configuration at module load: set it before loading them.
@@ -138,21 +143,27 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
     const upload = opts.upload ?? ((await import('../../lambdas/handlers/upload')).handler as UploadFunction);
 
     const apiPort = opts.apiPort ?? envPort('OTA_PORT', 3000);
-    const gateway = await listening(startGateway({
-      functions,
-      host,
-      port: apiPort,
-      ...(publicHost ? { publicHost } : {}),
-      localS3Credentials: s3Credentials,
-      log: opts.quiet ? undefined : (l) => process.stdout.write(`${l}\n`),
-    }), apiPort, 'OTA_PORT', 'device and operator API');
+    const gateway = await listening(
+      startGateway({
+        functions,
+        host,
+        port: apiPort,
+        ...(publicHost ? { publicHost } : {}),
+        localS3Credentials: s3Credentials,
+        log: opts.quiet ? undefined : (l) => process.stdout.write(`${l}\n`),
+      }),
+      apiPort,
+      'OTA_PORT',
+      'device and operator API',
+    );
     stops.unshift(() => gateway.stop());
     const ingest = wireIngestEvents({ s3rver: peers.s3rver, bucket: LOCAL_BUCKETS.ingest, suffix: INGEST_TRIGGER_SUFFIXES, upload });
     const rollout = (await import('../../lambdas/handlers/rollout')).handler;
     const sweep = (now?: Date) => rollout(now ? { time: now.toISOString() } : {});
     const sweepEvery = opts.sweepIntervalMs ?? (process.env.OTA_SWEEP_SECONDS ? Number(process.env.OTA_SWEEP_SECONDS) * 1000 : 30_000);
     let sweeping: Promise<unknown> = Promise.resolve();
-    const timer = sweepEvery > 0 ? setInterval(() => (sweeping = sweep().catch((e) => process.stderr.write(`sweep: ${(e as Error).message}\n`))), sweepEvery) : undefined;
+    const timer =
+      sweepEvery > 0 ? setInterval(() => (sweeping = sweep().catch((e) => process.stderr.write(`sweep: ${(e as Error).message}\n`))), sweepEvery) : undefined;
     timer?.unref();
     stops.unshift(async () => {
       if (timer) clearInterval(timer);

@@ -14,12 +14,12 @@
  * with `x-amz-metadata-directive: REPLACE` it keeps the destination's previous MD5, so the copy's
  * ETag was stale.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { HttpRequest } from '@smithy/types';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { HttpRequest } from '@smithy/types';
 
 export interface S3Credentials {
   readonly accessKeyId: string;
@@ -140,7 +140,8 @@ export async function verifyS3Request(
     payloadHash = hash;
     const date = parseAmzDate(longDate);
     if (!date) return deny('AccessDenied', 'AWS authentication requires a valid x-amz-date header');
-    if (Math.abs(now - date.getTime()) > MAX_CLOCK_SKEW_MS) return deny('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
+    if (Math.abs(now - date.getTime()) > MAX_CLOCK_SKEW_MS)
+      return deny('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
   } else if (presigned) {
     if (queryParam('x-amz-algorithm') !== ALGORITHM) return deny('AuthorizationQueryParametersError', 'X-Amz-Algorithm must be AWS4-HMAC-SHA256', 400);
     scope = parseCredential(queryParam('x-amz-credential') ?? '');
@@ -161,14 +162,18 @@ export async function verifyS3Request(
 
   if (!scope || !longDate) return deny('AuthorizationHeaderMalformed', 'Malformed credential scope', 400);
   if (scope.accessKeyId !== credentials.accessKeyId) return deny('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
-  if (scope.service !== 's3' || scope.date !== longDate.slice(0, 8)) return deny('AuthorizationHeaderMalformed', 'The credential scope does not match this request', 400);
+  if (scope.service !== 's3' || scope.date !== longDate.slice(0, 8))
+    return deny('AuthorizationHeaderMalformed', 'The credential scope does not match this request', 400);
   if (!signedHeaders.includes('host')) return deny('AccessDenied', 'The host header must be signed');
 
   const canonicalHeaders: Record<string, string> = {};
   for (const name of signedHeaders) {
     const v = headerValue(req.headers, name);
     if (v === undefined) return deny('SignatureDoesNotMatch', `Signed header ${name} is missing`);
-    canonicalHeaders[name] = v.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
+    canonicalHeaders[name] = v
+      .replace(/[\r\n]/g, ' ')
+      .replace(/[ \t]+/g, ' ')
+      .replace(/^ | $/g, '');
   }
   const request = { method: req.method, protocol: 'http:', hostname: '', path, query, headers: {} } as unknown as HttpRequest;
   const expected = await new Verifier(credentials).signatureOf(request, canonicalHeaders, payloadHash, longDate, scope);

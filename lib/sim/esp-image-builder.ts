@@ -86,7 +86,10 @@ export function buildEspImage(opts: EspImageOptions = {}): Buffer {
     buf[padded - 1] = checksum;
     if (hashAppended) createHash('sha256').update(buf.subarray(0, padded)).digest().copy(buf, padded);
   } else if (hashAppended && size > 64) {
-    createHash('sha256').update(buf.subarray(0, size - 32)).digest().copy(buf, size - 32);
+    createHash('sha256')
+      .update(buf.subarray(0, size - 32))
+      .digest()
+      .copy(buf, size - 32);
   }
   if (opts.segmentCount !== undefined && size >= 24) buf[1] = opts.segmentCount;
   return buf;

@@ -92,7 +92,16 @@ export async function checkIn(device: SimDevice, opts: FleetOptions, stats: Flee
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ product: opts.product, device_id: device.id, version: device.version, ...(opts.channel ? { channel: opts.channel } : {}) }),
     });
-    const offer = (await res.json()) as { status: string; url?: string; size?: number; sha256?: string; crc32?: string; build_number?: number; version?: string; deployment_id?: string };
+    const offer = (await res.json()) as {
+      status: string;
+      url?: string;
+      size?: number;
+      sha256?: string;
+      crc32?: string;
+      build_number?: number;
+      version?: string;
+      deployment_id?: string;
+    };
     if (res.status !== 200) return void stats.errors++;
     if (offer.status !== 'update_available' || !offer.url) return void stats.noUpdate++;
     stats.offers++;
@@ -100,7 +109,13 @@ export async function checkIn(device: SimDevice, opts: FleetOptions, stats: Flee
       fetch(`${opts.apiUrl}/api/v1/ota/status/`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ product: opts.product, device_id: device.id, build_number: offer.build_number, status, ...(offer.deployment_id ? { deployment_id: offer.deployment_id } : {}) }),
+        body: JSON.stringify({
+          product: opts.product,
+          device_id: device.id,
+          build_number: offer.build_number,
+          status,
+          ...(offer.deployment_id ? { deployment_id: offer.deployment_id } : {}),
+        }),
       }).then((r) => r.arrayBuffer());
     stats.downloads++;
     if (!(await download(offer.url, offer))) {

@@ -18,11 +18,11 @@ import { completionScript, completionTree } from '../../lib/cli/completion';
 import { resolveConnection } from '../../lib/cli/config';
 import { memoryOutput } from '../../lib/cli/output';
 import { buildProgram, run, VERSION } from '../../lib/cli/program';
+import pkg from '../../package.json';
 import { buildEspImage } from '../fixtures/esp-image';
 import { otactlOn } from '../support/otactl';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { publishRelease } from '../support/release';
-import pkg from '../../package.json';
 
 jest.setTimeout(60_000);
 
@@ -97,7 +97,9 @@ describe('--version and exit codes', () => {
   it('an API error exits 1; a validation error names the allowed values of enum fields', async () => {
     const api = await fakeApi(() => ({
       status: 400,
-      body: { error: { code: 'validation_failed', message: 'security_mode: Invalid input; chip: Invalid input', details: { fields: ['security_mode', 'chip'] } } },
+      body: {
+        error: { code: 'validation_failed', message: 'security_mode: Invalid input; chip: Invalid input', details: { fields: ['security_mode', 'chip'] } },
+      },
     }));
     try {
       const body = join(tmp, 'product.json');
@@ -165,7 +167,13 @@ describe('where otactl connects: flags > env > context > local default', () => {
     expect((await otactl(['context', 'list'], env)).out).toMatch(/^\*\s+prod\s+https:\/\/abc/m);
 
     // The current context is used when no flag or env says otherwise…
-    expect(resolveConnection({}, env)).toMatchObject({ endpoint: 'https://abc.execute-api.eu-west-1.amazonaws.com', context: 'prod', sign: true, region: 'eu-west-1', ingest: { bucket: 'ingest-prod' } });
+    expect(resolveConnection({}, env)).toMatchObject({
+      endpoint: 'https://abc.execute-api.eu-west-1.amazonaws.com',
+      context: 'prod',
+      sign: true,
+      region: 'eu-west-1',
+      ingest: { bucket: 'ingest-prod' },
+    });
     // …env beats it, flags beat env, --context / OTA_CONTEXT pick another.
     expect(resolveConnection({}, { ...env, OTA_API_URL: 'http://127.0.0.1:3200' }).endpoint).toBe('http://127.0.0.1:3200');
     expect(resolveConnection({ endpoint: 'http://127.0.0.1:3300' }, { ...env, OTA_API_URL: 'http://127.0.0.1:3200' }).endpoint).toBe('http://127.0.0.1:3300');
@@ -215,9 +223,13 @@ describe('completion', () => {
     const script = join(tmp, 'otactl.bash');
     writeFileSync(script, r.out);
     const complete = (...words: string[]) =>
-      execFileSync('bash', ['-c', `source "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); _otactl; printf '%s\\n' "\${COMPREPLY[*]}"`, script, 'otactl', ...words], {
-        encoding: 'utf8',
-      }).trim();
+      execFileSync(
+        'bash',
+        ['-c', `source "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); _otactl; printf '%s\\n' "\${COMPREPLY[*]}"`, script, 'otactl', ...words],
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
     expect(complete('')).toBe('publish product firmware deploy device simulate sample-image context completion help');
     expect(complete('pro')).toBe('product');
     expect(complete('product', '')).toBe('put get rotate-key retire-previous-key');

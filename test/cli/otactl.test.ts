@@ -5,15 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { memoryOutput } from '../../lib/cli/output';
-import { ingestS3Client } from '../../lib/cli/publish';
 import { run, type ProgramDeps } from '../../lib/cli/program';
+import { ingestS3Client } from '../../lib/cli/publish';
 import { buildEspImage } from '../fixtures/esp-image';
 import { otactlOn } from '../support/otactl';
 import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
@@ -202,7 +202,21 @@ describe('publish', () => {
 
 describe('product', () => {
   it('product put creates a product and product get --json returns it', async () => {
-    const put = await otactl(['product', 'put', 'gadget', '--chip', 'esp32c3', '--security-mode', 'open', '--firmware-type', 'Gadget', '--firefly-class', 'gadget', '--firefly-hex', '0x2A']);
+    const put = await otactl([
+      'product',
+      'put',
+      'gadget',
+      '--chip',
+      'esp32c3',
+      '--security-mode',
+      'open',
+      '--firmware-type',
+      'Gadget',
+      '--firefly-class',
+      'gadget',
+      '--firefly-hex',
+      '0x2A',
+    ]);
     expect(put.code).toBe(0);
     expect(put.out).toMatch(/product\s+gadget/);
     const get = await otactl(['product', 'get', 'gadget', '--json']);
@@ -219,7 +233,12 @@ describe('product', () => {
   it('product put --merge changes only the given settings (a plain PUT replaces them all)', async () => {
     const r = await otactl(['product', 'put', 'gadget', '--merge', '--security-mode', 'product_key', '--json']);
     expect(r.code).toBe(0);
-    expect(r.json()).toMatchObject({ chip: 'esp32c3', firmware_type: 'Gadget', security_mode: 'product_key', protocols: { firefly: { product_class: 'gadget' } } });
+    expect(r.json()).toMatchObject({
+      chip: 'esp32c3',
+      firmware_type: 'Gadget',
+      security_mode: 'product_key',
+      protocols: { firefly: { product_class: 'gadget' } },
+    });
   });
 
   it('rotate-key shows the key once; retire-previous-key stops accepting the old one', async () => {
@@ -269,7 +288,10 @@ describe('firmware', () => {
     expect(human.out).toMatch(/^BUILD\s+VERSION\s+STATE/);
 
     const draft = drafts.json().items[0].build_number;
-    expect((await otactl(['firmware', 'release', String(draft), '--product', 'cli', '--json'])).json()).toMatchObject({ build_number: draft, state: 'RELEASED' });
+    expect((await otactl(['firmware', 'release', String(draft), '--product', 'cli', '--json'])).json()).toMatchObject({
+      build_number: draft,
+      state: 'RELEASED',
+    });
     const got = await otactl(['firmware', 'get', String(b), '--product', 'cli']);
     expect(got.out).toMatch(/state\s+RELEASED/);
     expect(got.out).toMatch(/^ROLE\s+NAME\s+SIZE\s+SHA256/m);
@@ -294,8 +316,25 @@ describe('deploy', () => {
 
   it('deploy create --json returns the deployment; deploy status --json returns its counters', async () => {
     const c = await otactl([
-      'deploy', 'create', '--product', 'dep', '--build', String(build), '--percentage', '100', '--seed', 's1',
-      '--max-failures', '5', '--max-failure-rate', '0.5', '--min-sample', '4', '--timeout-minutes', '30', '--json',
+      'deploy',
+      'create',
+      '--product',
+      'dep',
+      '--build',
+      String(build),
+      '--percentage',
+      '100',
+      '--seed',
+      's1',
+      '--max-failures',
+      '5',
+      '--max-failure-rate',
+      '0.5',
+      '--min-sample',
+      '4',
+      '--timeout-minutes',
+      '30',
+      '--json',
     ]);
     expect(c.code).toBe(0);
     const d = c.json();
@@ -338,12 +377,29 @@ describe('deploy', () => {
   });
 
   it('deploy create --schedule sends canary steps and --groups', async () => {
-    const r = await otactl(['deploy', 'create', '--product', 'dep', '--build', String(build), '--schedule', '1:60:0.95,10:60:0.95,100:0:0', '--groups', 'lab,qa', '--channel', 'sched', '--json']);
+    const r = await otactl([
+      'deploy',
+      'create',
+      '--product',
+      'dep',
+      '--build',
+      String(build),
+      '--schedule',
+      '1:60:0.95,10:60:0.95,100:0:0',
+      '--groups',
+      'lab,qa',
+      '--channel',
+      'sched',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     expect(r.json()).toMatchObject({
       percentage: 1,
       groups: ['lab', 'qa'],
-      schedule: { current_step: 0, steps: [{ percentage: 1, soak_minutes: 60, min_success_rate: 0.95 }, { percentage: 10 }, { percentage: 100, soak_minutes: 0, min_success_rate: 0 }] },
+      schedule: {
+        current_step: 0,
+        steps: [{ percentage: 1, soak_minutes: 60, min_success_rate: 0.95 }, { percentage: 10 }, { percentage: 100, soak_minutes: 0, min_success_rate: 0 }],
+      },
     });
     await otactl(['deploy', 'cancel', r.json().deployment_id, '--product', 'dep']);
   });
@@ -390,9 +446,19 @@ describe('device', () => {
   it('device list (--prefix, --json) lists the devices that checked in', async () => {
     const all = await otactl(['device', 'list', '--product', 'fleet', '--json']);
     expect(all.code).toBe(0);
-    expect(all.json().items.map((d: any) => d.device_id).sort()).toEqual(['24:6F:28:00:00:01', '24:6F:28:00:00:02', '30:AE:A4:00:00:01']);
+    expect(
+      all
+        .json()
+        .items.map((d: any) => d.device_id)
+        .sort(),
+    ).toEqual(['24:6F:28:00:00:01', '24:6F:28:00:00:02', '30:AE:A4:00:00:01']);
     const some = await otactl(['device', 'list', '--product', 'fleet', '--prefix', '24:6F', '--json']);
-    expect(some.json().items.map((d: any) => d.device_id).sort()).toEqual(['24:6F:28:00:00:01', '24:6F:28:00:00:02']);
+    expect(
+      some
+        .json()
+        .items.map((d: any) => d.device_id)
+        .sort(),
+    ).toEqual(['24:6F:28:00:00:01', '24:6F:28:00:00:02']);
     const human = await otactl(['device', 'list', '--product', 'fleet']);
     expect(human.out).toMatch(/^DEVICE\s+VERSION/);
     expect(human.out).toContain('30:AE:A4:00:00:01');
@@ -402,8 +468,30 @@ describe('device', () => {
 
   it('device get / patch (--active, --channel, --groups, --tag) / token', async () => {
     const id = '24:6F:28:00:00:01';
-    expect((await otactl(['device', 'get', id, '--product', 'fleet', '--json'])).json()).toMatchObject({ device_id: id, current_version: '1.0.0', active: true, token_set: false });
-    const p = await otactl(['device', 'patch', id, '--product', 'fleet', '--active', 'false', '--channel', 'beta', '--groups', 'lab,qa', '--tag', 'site=berlin', '--tag', 'rack=3', '--json']);
+    expect((await otactl(['device', 'get', id, '--product', 'fleet', '--json'])).json()).toMatchObject({
+      device_id: id,
+      current_version: '1.0.0',
+      active: true,
+      token_set: false,
+    });
+    const p = await otactl([
+      'device',
+      'patch',
+      id,
+      '--product',
+      'fleet',
+      '--active',
+      'false',
+      '--channel',
+      'beta',
+      '--groups',
+      'lab,qa',
+      '--tag',
+      'site=berlin',
+      '--tag',
+      'rack=3',
+      '--json',
+    ]);
     expect(p.code).toBe(0);
     expect(p.json()).toMatchObject({ active: false, channel: 'beta', groups: ['lab', 'qa'], tags: { site: 'berlin', rack: '3' } });
     const none = await otactl(['device', 'patch', id, '--product', 'fleet']);

@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminPath, apiClientFor, createApiClient } from '../../lib/cli/api';
-import { resolveConnection } from '../../lib/cli/config';
 import { deploymentBody, parseSchedule } from '../../lib/cli/commands/deployments';
+import { resolveConnection } from '../../lib/cli/config';
 import { ApiError, CliError } from '../../lib/cli/errors';
-import { createSigner, isLoopbackHost, regionFromHost } from '../../lib/cli/signer';
 import { bar, LiveBlock, memoryOutput, ProgressBar, table } from '../../lib/cli/output';
 import { run } from '../../lib/cli/program';
+import { createSigner, isLoopbackHost, regionFromHost } from '../../lib/cli/signer';
 
 const CREDS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 const DATE = new Date('2024-01-02T03:04:05Z');
@@ -48,7 +48,10 @@ describe('SigV4 signer', () => {
   it('produces an Authorization: AWS4-HMAC-SHA256 … SignedHeaders=… header and x-amz-date for a cloud endpoint', async () => {
     const sign = createSigner({ region: 'eu-west-1', credentials: CREDS });
     const body = JSON.stringify({ build: 3, percentage: 10 });
-    const headers = await sign({ method: 'POST', url: `https://${HOST}${adminPath('demo', 'deployments')}`, headers: { 'content-type': 'application/json' }, body }, DATE);
+    const headers = await sign(
+      { method: 'POST', url: `https://${HOST}${adminPath('demo', 'deployments')}`, headers: { 'content-type': 'application/json' }, body },
+      DATE,
+    );
     expect(headers['x-amz-date']).toBe('20240102T030405Z');
     expect(headers.authorization).toMatch(
       /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20240102\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/,
@@ -103,12 +106,17 @@ describe('SigV4 signer', () => {
   it('turns { error: { code, message } } and API Gateway denials into ApiError', async () => {
     const reply = (status: number, body: unknown) =>
       (async () => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })) as unknown as typeof fetch;
-    const e1 = await createApiClient({ endpoint: 'http://127.0.0.1:1', fetch: reply(409, { error: { code: 'invalid_state', message: 'Deployment is cancelled' } }) })
+    const e1 = await createApiClient({
+      endpoint: 'http://127.0.0.1:1',
+      fetch: reply(409, { error: { code: 'invalid_state', message: 'Deployment is cancelled' } }),
+    })
       .request('POST', '/x')
       .catch((e) => e);
     expect(e1).toBeInstanceOf(ApiError);
     expect(e1).toMatchObject({ status: 409, code: 'invalid_state', message: 'Deployment is cancelled' });
-    const e2 = await createApiClient({ endpoint: 'http://127.0.0.1:1', fetch: reply(403, { message: 'Forbidden' }) }).request('GET', '/x').catch((e) => e);
+    const e2 = await createApiClient({ endpoint: 'http://127.0.0.1:1', fetch: reply(403, { message: 'Forbidden' }) })
+      .request('GET', '/x')
+      .catch((e) => e);
     expect(e2).toMatchObject({ status: 403, code: 'http_403', message: 'Forbidden' });
   });
 });
@@ -144,7 +152,12 @@ describe('connection resolution', () => {
       writeFileSync(
         file,
         JSON.stringify({
-          OtaStack: { AdminApiUrl: `https://${HOST}/`, DeviceApiUrl: 'https://dev.execute-api.eu-west-1.amazonaws.com/', IngestBucketName: 'ota-ingest-123', CdnDomainName: 'd1.cloudfront.net' },
+          OtaStack: {
+            AdminApiUrl: `https://${HOST}/`,
+            DeviceApiUrl: 'https://dev.execute-api.eu-west-1.amazonaws.com/',
+            IngestBucketName: 'ota-ingest-123',
+            CdnDomainName: 'd1.cloudfront.net',
+          },
         }),
       );
       expect(resolveConnection({ stackOutputs: file }, {})).toEqual({
@@ -193,9 +206,18 @@ describe('flag parsing and rendering', () => {
   });
 
   it('tables align, the progress bar draws only on a terminal', () => {
-    expect(table([{ a: 'x', n: 5 }, { a: 'longer', n: 123 }], [{ header: 'name', value: (r) => r.a }, { header: 'n', value: (r) => r.n, right: true }])).toBe(
-      'NAME      N\nx         5\nlonger  123\n',
-    );
+    expect(
+      table(
+        [
+          { a: 'x', n: 5 },
+          { a: 'longer', n: 123 },
+        ],
+        [
+          { header: 'name', value: (r) => r.a },
+          { header: 'n', value: (r) => r.n, right: true },
+        ],
+      ),
+    ).toBe('NAME      N\nx         5\nlonger  123\n');
     expect(bar(0.5, 10)).toBe('[#####.....]  50%');
     const pipe = memoryOutput();
     new ProgressBar(pipe.stderr, 100).update(50, 'app.bin', true);

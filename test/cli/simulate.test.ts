@@ -69,7 +69,21 @@ it('simulate passes the device endpoint and options through and exits 1 when dev
     return { checks: 4, offers: 0, downloads: 0, verified: 0, succeeded: 0, failed: 0, noUpdate: 2, errors: 2 };
   });
   const r = await otactl(
-    ['simulate', '--product', 'sim', '--devices', '4', '--fail-rate', '0.1', '--protocol', 'arduino', '--rounds', '2', '--device-endpoint', 'http://127.0.0.1:1234/'],
+    [
+      'simulate',
+      '--product',
+      'sim',
+      '--devices',
+      '4',
+      '--fail-rate',
+      '0.1',
+      '--protocol',
+      'arduino',
+      '--rounds',
+      '2',
+      '--device-endpoint',
+      'http://127.0.0.1:1234/',
+    ],
     { simulate: fake as never },
   );
   expect(r.code).toBe(1);

@@ -11,8 +11,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
 import pkg from '../../package.json';
+import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
 
 jest.setTimeout(120_000);
 const root = join(__dirname, '..', '..');
@@ -73,14 +73,21 @@ it('signs a request for a cloud endpoint with SigV4 from the environment credent
   let seen: Record<string, string | string[] | undefined> = {};
   const server = createServer((req, res) => {
     seen = req.headers;
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'product_not_found', message: 'Product p does not exist' } }));
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: { code: 'product_not_found', message: 'Product p does not exist' } }));
   }).listen(0, '127.0.0.1');
   await once(server, 'listening');
   try {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const r = await otactl(['product', 'get', 'p', '--sign', '--region', 'eu-west-1'], cleanEnv({ OTA_API_URL: url, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' }));
+    const r = await otactl(
+      ['product', 'get', 'p', '--sign', '--region', 'eu-west-1'],
+      cleanEnv({ OTA_API_URL: url, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' }),
+    );
     expect(r).toEqual({ code: 1, stdout: '', stderr: 'error: product_not_found: Product p does not exist\n' });
-    expect(String(seen.authorization)).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/);
+    expect(String(seen.authorization)).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/,
+    );
   } finally {
     await new Promise((r) => server.close(r));
   }

@@ -15,7 +15,11 @@ let t: TestPlatform;
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** What HTTPUpdate sends as x-ESP32-sketch-sha256: the image digest esptool appends (last 32 bytes), upper-case hex. */
-const sketchSha256 = (image: Buffer) => image.subarray(image.length - 32).toString('hex').toUpperCase();
+const sketchSha256 = (image: Buffer) =>
+  image
+    .subarray(image.length - 32)
+    .toString('hex')
+    .toUpperCase();
 
 /** The headers Arduino-ESP32 3.x HTTPUpdate sends (sketch mode); `extra` overrides, `undefined` removes. */
 function httpUpdateHeaders(mac: string | undefined, extra: Record<string, string | undefined> = {}): Record<string, string> {
@@ -53,7 +57,10 @@ const builds: Record<string, { build: number; app: Buffer }> = {};
 beforeAll(async () => {
   t = await startTestPlatform();
   await createProduct(t.api, 'ard');
-  for (const [v, fill] of [['1.0.0', 11], ['1.1.0', 12]] as const) {
+  for (const [v, fill] of [
+    ['1.0.0', 11],
+    ['1.1.0', 12],
+  ] as const) {
     builds[v] = await publish('ard', v, fill);
     await deploy('ard', builds[v].build);
   }

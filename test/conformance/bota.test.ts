@@ -143,7 +143,11 @@ describe('HTTP OTA — Step 2: assign to a device', () => {
     const second = await assign('bota', 'pin-one', { build: build('bota', 'v1.1.0') });
     expect(second.status).toBe(409);
     expect(second.body.error.code).toBe('assignment_pending');
-    expect((await getAssignment('bota', 'pin-one')).body).toMatchObject({ assignment_id: first.body.assignment_id, build_number: build('bota', 'v1.0.1'), state: 'pending' });
+    expect((await getAssignment('bota', 'pin-one')).body).toMatchObject({
+      assignment_id: first.body.assignment_id,
+      build_number: build('bota', 'v1.0.1'),
+      state: 'pending',
+    });
   });
 
   it('one active assignment: a delivered (not yet applied) assignment also blocks a second one → 409', async () => {
@@ -317,7 +321,10 @@ describe('HTTP OTA — heartbeat', () => {
     expect((await heartbeat('pin-fail', { product: 'bota', firmware_version: 'v1.0.0' })).body.ota).toBeNull();
     // Another build can still be delivered to it.
     const other = (await assign('bota', 'pin-fail', { build: build('bota', 'v1.1.0'), replace: true })).body;
-    expect((await heartbeat('pin-fail', { product: 'bota', firmware_version: 'v1.0.0' })).body.ota).toMatchObject({ version: 'v1.1.0', assignment_id: other.assignment_id });
+    expect((await heartbeat('pin-fail', { product: 'bota', firmware_version: 'v1.0.0' })).body.ota).toMatchObject({
+      version: 'v1.1.0',
+      assignment_id: other.assignment_id,
+    });
   });
 
   it('failed before delivery: a failure report without an assignment or offer writes no failed build', async () => {

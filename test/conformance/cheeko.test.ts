@@ -8,8 +8,8 @@
  * Product binding (design): `protocols.cheeko.application` (+ `default`); firmware per board via the
  * manifest's `boards`; offers come from active deployments; manifest `force`/`notes` → `force`/`remark`.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { request as httpRequest } from 'node:http';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../lambdas/shared/aws';
 import { CheckService } from '../../lambdas/shared/check-service';
 import { DeviceStore, devicePk } from '../../lambdas/shared/store/device-store';
@@ -66,15 +66,24 @@ const activate = (body: unknown, headers: Record<string, string> = {}) => t.api.
 const adminDevice = (product: string, mac: string) => t.api.get(`/admin/v1/products/${product}/devices/${encodeURIComponent(mac)}`);
 const setActive = (product: string, mac: string, active: boolean) =>
   documentClient().send(
-    new UpdateCommand({ TableName: t.platform.tableNames.DEVICES_TABLE, Key: { pk: devicePk(product, mac) }, UpdateExpression: 'SET active = :a', ExpressionAttributeValues: { ':a': active } }),
+    new UpdateCommand({
+      TableName: t.platform.tableNames.DEVICES_TABLE,
+      Key: { pk: devicePk(product, mac) },
+      UpdateExpression: 'SET active = :a',
+      ExpressionAttributeValues: { ':a': active },
+    }),
   );
 /** POSTs on a fresh connection that is closed afterwards; resolves the status (the server may answer before the body is sent). */
 const postOnOwnConnection = (path: string, body: Buffer, headers: Record<string, string>) =>
   new Promise<number>((resolve, reject) => {
-    const req = httpRequest(`${t.platform.apiUrl}${path}`, { method: 'POST', agent: false, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = httpRequest(
+      `${t.platform.apiUrl}${path}`,
+      { method: 'POST', agent: false, headers: { ...headers, 'content-length': String(body.length) } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     // EPIPE/ECONNRESET while still sending is expected once the server has answered; fail only if no answer follows.
     req.on('error', (e) => setTimeout(() => reject(e), 1000));
     req.end(body);
@@ -140,7 +149,10 @@ describe('POST /toy/ota/ — request', () => {
   it('updates a registered device: version, board and info on the next boot', async () => {
     const mac = 'AA:BB:CC:00:07:01';
     await ota({ version: '1.0.5', board: 'esp32s3', flash_size: 4194304, chip_model_name: 'ESP32-S3', application: 'cheeko' }, { 'Device-Id': mac });
-    const r = await ota({ version: '1.1.0', board: 'esp32c3', flash_size: 8388608, chip_model_name: 'ESP32-C3', chip_info: 'rev4', application: 'cheeko' }, { 'Device-Id': mac });
+    const r = await ota(
+      { version: '1.1.0', board: 'esp32c3', flash_size: 8388608, chip_model_name: 'ESP32-C3', chip_info: 'rev4', application: 'cheeko' },
+      { 'Device-Id': mac },
+    );
     expect(r.status).toBe(200);
     const d = await adminDevice('cheeko', mac);
     expect(d.body).toMatchObject({ current_version: '1.1.0', board: 'esp32c3' });
@@ -149,7 +161,10 @@ describe('POST /toy/ota/ — request', () => {
 
   it('all body fields are optional: a malformed one is ignored, the valid ones are still used', async () => {
     const mac = 'AA:BB:CC:00:09:01';
-    const r = await ota({ version: '1.0.5', board: 'esp32s3', flash_size: '8MB', chip_model_name: 'ESP32-S3', chip_info: { rev: 3 }, ota: 'x' }, { 'Device-Id': mac });
+    const r = await ota(
+      { version: '1.0.5', board: 'esp32s3', flash_size: '8MB', chip_model_name: 'ESP32-S3', chip_info: { rev: 3 }, ota: 'x' },
+      { 'Device-Id': mac },
+    );
     expect(r.status).toBe(200);
     expect(r.body.device).toMatchObject({ currentVersion: '1.0.5', board: 'esp32s3' });
     expect(r.body.firmware.version).toBe('1.1.0');
@@ -455,7 +470,10 @@ describe('hardware-safe: oversized or garbage input never gets a 5xx', () => {
   ];
 
   it.each(garbageBodies)('POST /toy/ota/ with a Device-Id header and %s → 200 or 4xx', async (_name, body) => {
-    const r = await t.api.post('/toy/ota/', typeof body === 'string' ? body : JSON.stringify(body), { 'Device-Id': 'AA:BB:CC:00:50:01', 'content-type': 'application/json' });
+    const r = await t.api.post('/toy/ota/', typeof body === 'string' ? body : JSON.stringify(body), {
+      'Device-Id': 'AA:BB:CC:00:50:01',
+      'content-type': 'application/json',
+    });
     expect(r.status).toBeLessThan(500);
     if (r.status === 200) expect(r.body.device.mac).toBe('AA:BB:CC:00:50:01');
   });
@@ -485,7 +503,10 @@ describe('hardware-safe: oversized or garbage input never gets a 5xx', () => {
   it('a body above the gateway payload limit (10 MiB) is refused with a 4xx', async () => {
     // Sent on its own connection (agent: false): the local gateway answers 413 on a keep-alive socket it
     // then resets, which would break the next request of fetch's shared pool (reported separately).
-    const status = await postOnOwnConnection('/toy/ota/', Buffer.alloc(11 * 1024 * 1024, 0x78), { 'Device-Id': 'AA:BB:CC:00:51:01', 'content-type': 'application/json' });
+    const status = await postOnOwnConnection('/toy/ota/', Buffer.alloc(11 * 1024 * 1024, 0x78), {
+      'Device-Id': 'AA:BB:CC:00:51:01',
+      'content-type': 'application/json',
+    });
     expect(status).toBeGreaterThanOrEqual(400);
     expect(status).toBeLessThan(500);
     expect((await adminDevice('cheeko', 'AA:BB:CC:00:51:01')).status).toBe(404);

@@ -12,8 +12,8 @@
  * `id`) only see deployments at 100 %; with `id` the device is placed in the rollout cohorts.
  */
 import { createHash } from 'node:crypto';
-import { MAX_REQUEST_LINE_BYTES, requestLineBytes } from '../../lambdas/core/download-url';
 import { inCohort } from '../../lambdas/core/cohort';
+import { MAX_REQUEST_LINE_BYTES, requestLineBytes } from '../../lambdas/core/download-url';
 import { ESP32FOTA_MANIFEST_MAX_BYTES, esp32FotaDeviceId } from '../../lambdas/protocols/firefly/wire';
 import { buildEspImage } from '../fixtures/esp-image';
 import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
@@ -34,7 +34,12 @@ const ota = (cls: string, hex: string, query: Record<string, string> = {}, heade
 };
 
 /** Publishes one version and returns its build number. */
-async function publish(product: string, version: string, fill: number, opts: { ui?: Buffer; extra?: Record<string, Buffer>; manifest?: Record<string, unknown>; chip?: 'esp32' } = {}) {
+async function publish(
+  product: string,
+  version: string,
+  fill: number,
+  opts: { ui?: Buffer; extra?: Record<string, Buffer>; manifest?: Record<string, unknown>; chip?: 'esp32' } = {},
+) {
   const app = buildEspImage({ chip: opts.chip ?? 'esp32', version, fill });
   const files: Record<string, Buffer> = { 'Controller.ino.bin': app, ...(opts.ui ? { 'ui.bin': opts.ui } : {}), ...opts.extra };
   const r = await publishRelease(t.platform, { product, version, files, manifest: { release: true, ...opts.manifest } });
@@ -169,7 +174,11 @@ describe('sequential updates: the oldest RELEASED version strictly greater than 
   it('orders calendar versions 2026.03.001 < 2026.03.002 < 2026.10.001 (published out of order)', async () => {
     await createProduct(t.api, 'ffcal', { firmware_type: TYPE, protocols: { firefly: { product_class: 'calendar', product_hex: '0x00000002' } } });
     // Published newest first: the order is by version, not by build number.
-    for (const [v, fill] of [['2026.10.001', 50], ['2026.03.002', 51], ['2026.03.001', 52]] as const) {
+    for (const [v, fill] of [
+      ['2026.10.001', 50],
+      ['2026.03.002', 51],
+      ['2026.03.001', 52],
+    ] as const) {
       const { build } = await publish('ffcal', v, fill);
       await deploy('ffcal', build, 100);
     }
@@ -192,7 +201,11 @@ describe('sequential updates: the oldest RELEASED version strictly greater than 
     const next = async (v: string, id?: string) => (await ota('hotfix', '0x8', { current_version: v, ...(id ? { id } : {}) })).body.version;
     beforeAll(async () => {
       await createProduct(t.api, 'ffhotfix', { firmware_type: TYPE, protocols: { firefly: { product_class: 'hotfix', product_hex: '0x8' } } });
-      for (const [v, fill] of [['1.0.0', 120], ['1.2.0', 121], ['1.1.1', 122]] as const) {
+      for (const [v, fill] of [
+        ['1.0.0', 120],
+        ['1.2.0', 121],
+        ['1.1.1', 122],
+      ] as const) {
         const { build } = await publish('ffhotfix', v, fill);
         await deploy('ffhotfix', build, 100);
       }
@@ -516,7 +529,12 @@ describe('product_key security mode', () => {
 describe('stock esp32FOTA never gets stuck', () => {
   beforeAll(async () => {
     await createProduct(t.api, 'ffsemver', { firmware_type: TYPE, protocols: { firefly: { product_class: 'semver', product_hex: '0x8' } } });
-    for (const [v, fill] of [['1.0.0', 80], ['1.1.0-rc.1', 81], ['2.0.0.1', 82], ['1.2.0', 83]] as const) {
+    for (const [v, fill] of [
+      ['1.0.0', 80],
+      ['1.1.0-rc.1', 81],
+      ['2.0.0.1', 82],
+      ['1.2.0', 83],
+    ] as const) {
       const { build } = await publish('ffsemver', v, fill);
       await deploy('ffsemver', build, 100);
     }
@@ -534,8 +552,15 @@ describe('stock esp32FOTA never gets stuck', () => {
   });
 
   it('an unregistered id on a product without self-registration gets what an anonymous device gets', async () => {
-    await createProduct(t.api, 'ffnoreg', { firmware_type: TYPE, auto_register: false, protocols: { firefly: { product_class: 'noreg', product_hex: '0x9' } } });
-    for (const [v, fill] of [['1.0.0', 90], ['1.1.0', 91]] as const) {
+    await createProduct(t.api, 'ffnoreg', {
+      firmware_type: TYPE,
+      auto_register: false,
+      protocols: { firefly: { product_class: 'noreg', product_hex: '0x9' } },
+    });
+    for (const [v, fill] of [
+      ['1.0.0', 90],
+      ['1.1.0', 91],
+    ] as const) {
       const { build } = await publish('ffnoreg', v, fill);
       await deploy('ffnoreg', build, 100);
     }
@@ -550,7 +575,12 @@ describe('stock esp32FOTA never gets stuck', () => {
   });
 
   it('device_token mode: an unknown id (it has no token) stays refused', async () => {
-    await createProduct(t.api, 'fftoken', { firmware_type: TYPE, security_mode: 'device_token', auto_register: false, protocols: { firefly: { product_class: 'tok', product_hex: '0xA' } } });
+    await createProduct(t.api, 'fftoken', {
+      firmware_type: TYPE,
+      security_mode: 'device_token',
+      auto_register: false,
+      protocols: { firefly: { product_class: 'tok', product_hex: '0xA' } },
+    });
     const { build } = await publish('fftoken', '1.1.0', 92);
     await deploy('fftoken', build, 100);
     expect((await ota('tok', '0xA', { current_version: '1.0.0', id: '132311636170003' })).status).toBe(404);

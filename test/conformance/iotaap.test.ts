@@ -11,10 +11,10 @@
  */
 import { createHash } from 'node:crypto';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ROUTES } from '../../lambdas/routes';
 import { documentClient } from '../../lambdas/shared/aws';
 import { s3Client } from '../../lambdas/shared/s3';
 import { startGateway, type Gateway, type HttpFunction } from '../../lib/local/gateway';
-import { ROUTES } from '../../lambdas/routes';
 import { buildEspImage } from '../fixtures/esp-image';
 import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
 import { publishRelease } from '../support/release';
@@ -33,7 +33,8 @@ beforeAll(async () => {
   );
   documentClient().middlewareStack.add(
     (next, context) => async (args) => {
-      if (faults.dynamoQuery && /^Query/.test(context.commandName as string)) throw Object.assign(new Error('injected DynamoDB outage'), { name: 'InternalServerError' });
+      if (faults.dynamoQuery && /^Query/.test(context.commandName as string))
+        throw Object.assign(new Error('injected DynamoDB outage'), { name: 'InternalServerError' });
       return next(args);
     },
     { step: 'initialize', name: 'iotaapDynamoFault' },
@@ -108,7 +109,8 @@ interface UploadFields {
 async function upload(fields: UploadFields): Promise<{ status: number; body: any; headers: Headers }> {
   const form = new FormData();
   if (fields.firmware !== undefined) {
-    if (typeof fields.firmware === 'string') form.append('firmware', fields.firmware); // a plain field, not a file
+    if (typeof fields.firmware === 'string')
+      form.append('firmware', fields.firmware); // a plain field, not a file
     else form.append('firmware', new Blob([fields.firmware], { type: 'application/octet-stream' }), fields.filename ?? 'firmware.bin');
   }
   for (const name of ['device', 'token', 'version'] as const) if (fields[name] !== undefined) form.append(name, fields[name]!);
@@ -166,7 +168,7 @@ describe('GET /v1/ota/device/latest/{device-id}', () => {
     expect((await getDevice(P, id)).assignment.state).toBe('delivered');
   });
 
-  it("returns 200 { \"ver\" } with the version of an active deployment's build when the device has no assignment", async () => {
+  it('returns 200 { "ver" } with the version of an active deployment\'s build when the device has no assignment', async () => {
     const r = await latest(deployed);
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ ver: '1.0.0' });
@@ -502,7 +504,8 @@ describe('POST /v1/ota/device (multipart firmware upload)', () => {
   it('a hand-built multipart body (quoted boundary, extra headers, preamble) is understood', async () => {
     const firmware = image('1.9.0', 40);
     const b = 'hand-made boundary';
-    const part = (headers: string, data: Buffer | string) => Buffer.concat([Buffer.from(`--${b}\r\n${headers}\r\n\r\n`), Buffer.from(data), Buffer.from('\r\n')]);
+    const part = (headers: string, data: Buffer | string) =>
+      Buffer.concat([Buffer.from(`--${b}\r\n${headers}\r\n\r\n`), Buffer.from(data), Buffer.from('\r\n')]);
     const body = Buffer.concat([
       Buffer.from('preamble to ignore\r\n'),
       part('Content-Disposition: form-data; name="device"', dev),
@@ -524,7 +527,8 @@ describe('GET /v1/ota/device (latest OTA per device)', () => {
   // Ids share a prefix no other describe uses, so search_value isolates them.
   const devs = [mongoId('a1a1a1a1'), mongoId('a1a1a1a1'), mongoId('a1a1a1a1'), mongoId('a1a1a1a1')];
   let builds: Record<string, number>;
-  const list = (q: Record<string, string | number> = {}) => t.api.get(`/v1/ota/device?${new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)]))}`);
+  const list = (q: Record<string, string | number> = {}) =>
+    t.api.get(`/v1/ota/device?${new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)]))}`);
   beforeAll(async () => {
     await iotaapProduct(P);
     builds = {

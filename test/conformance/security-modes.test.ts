@@ -150,7 +150,9 @@ describe('product_key', () => {
   it('a known device with a wrong key: its record does not change and counters do not move', async () => {
     const before = (await getDevice('sec-key', 'key-body')).body;
     const c = await counts('sec-key');
-    expectRefusedCheck(await check({ product: 'sec-key', device_id: 'key-body', version: '9.9.9', hw: { board: 'other' }, channel: 'beta', token: 'pk_wrong' }));
+    expectRefusedCheck(
+      await check({ product: 'sec-key', device_id: 'key-body', version: '9.9.9', hw: { board: 'other' }, channel: 'beta', token: 'pk_wrong' }),
+    );
     expect((await getDevice('sec-key', 'key-body')).body).toEqual(before);
     expect(await counts('sec-key')).toEqual(c);
   });
@@ -186,7 +188,14 @@ describe('product_key', () => {
     expect((await t.api.get('/admin/v1/products/sec-key')).body.previous_product_key_accepted).toBe(true);
     expectAcceptedCheck(await check({ product: 'sec-key', device_id: 'key-rot-new', token: key2 }), 'sec-key');
     expectAcceptedCheck(await check({ product: 'sec-key', device_id: 'key-rot-old', token: key1 }), 'sec-key');
-    expect((await report({ product: 'sec-key', device_id: 'key-rot-old', build_number: builds['sec-key'], status: 'downloading' }, { authorization: `Bearer ${key1}` })).body.result).toBe('recorded');
+    expect(
+      (
+        await report(
+          { product: 'sec-key', device_id: 'key-rot-old', build_number: builds['sec-key'], status: 'downloading' },
+          { authorization: `Bearer ${key1}` },
+        )
+      ).body.result,
+    ).toBe('recorded');
   });
 
   it('DELETE …/key/previous retires the previous key: it is then refused and writes nothing; the current key still works', async () => {
@@ -197,7 +206,10 @@ describe('product_key', () => {
     const known = (await getDevice('sec-key', 'key-rot-old')).body;
     expectRefusedCheck(await check({ product: 'sec-key', device_id: 'key-retired', token: key1 }));
     expectRefusedCheck(await check({ product: 'sec-key', device_id: 'key-rot-old', version: '3.0.0' }, { 'x-ota-key': key1 }));
-    const st = await report({ product: 'sec-key', device_id: 'key-rot-old', build_number: builds['sec-key'], status: 'success' }, { authorization: `Bearer ${key1}` });
+    const st = await report(
+      { product: 'sec-key', device_id: 'key-rot-old', build_number: builds['sec-key'], status: 'success' },
+      { authorization: `Bearer ${key1}` },
+    );
     expect(st.body).toMatchObject({ ok: false, result: 'unknown_device' });
     expect((await getDevice('sec-key', 'key-retired')).status).toBe(404);
     expect((await getDevice('sec-key', 'key-rot-old')).body).toEqual(known);
@@ -227,7 +239,9 @@ describe('device_token', () => {
     expectRefusedCheck(await check({ product: 'sec-tok', device_id: 'AA:BB:CC:00:10:01', version: '1.0.0' }));
     expectRefusedCheck(await check({ product: 'sec-tok', device_id: 'AA:BB:CC:00:10:01', token: 'A'.repeat(24) }));
     expect((await getDevice('sec-tok', 'AA:BB:CC:00:10:01')).status).toBe(404);
-    expect((await report({ product: 'sec-tok', device_id: 'AA:BB:CC:00:10:01', build_number: builds['sec-tok'], status: 'success' })).body.result).toBe('unknown_device');
+    expect((await report({ product: 'sec-tok', device_id: 'AA:BB:CC:00:10:01', build_number: builds['sec-tok'], status: 'success' })).body.result).toBe(
+      'unknown_device',
+    );
     expect((await getDevice('sec-tok', 'AA:BB:CC:00:10:01')).status).toBe(404);
     expect(await counts('sec-tok')).toEqual(c);
   });
@@ -241,7 +255,10 @@ describe('device_token', () => {
 
   it('the device’s own token is accepted (body, Bearer, X-OTA-Key)', async () => {
     expectAcceptedCheck(await check({ product: 'sec-tok', device_id: 'AA:BB:CC:00:10:0A', version: '1.0.0', token: tokenA }), 'sec-tok');
-    expectAcceptedCheck(await check({ product: 'sec-tok', device_id: 'aa:bb:cc:00:10:0a', version: '1.0.0' }, { authorization: `Bearer ${tokenA}` }), 'sec-tok');
+    expectAcceptedCheck(
+      await check({ product: 'sec-tok', device_id: 'aa:bb:cc:00:10:0a', version: '1.0.0' }, { authorization: `Bearer ${tokenA}` }),
+      'sec-tok',
+    );
     expectAcceptedCheck(await check({ product: 'sec-tok', device_id: 'AA:BB:CC:00:10:0A', version: '1.0.0' }, { 'x-ota-key': tokenA }), 'sec-tok');
     expect((await getDevice('sec-tok', 'AA:BB:CC:00:10:0A')).body.current_version).toBe('1.0.0');
   });

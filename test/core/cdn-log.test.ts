@@ -2,11 +2,39 @@ import { deviceIdFromQuery, MAX_LOG_LINES, parseCdnLog } from '../../lambdas/cor
 
 /** The 33 fields of a CloudFront standard (legacy) log, in the order CloudFront writes them today. */
 const FIELDS = [
-  'date', 'time', 'x-edge-location', 'sc-bytes', 'c-ip', 'cs-method', 'cs(Host)', 'cs-uri-stem', 'sc-status', 'cs(Referer)',
-  'cs(User-Agent)', 'cs-uri-query', 'cs(Cookie)', 'x-edge-result-type', 'x-edge-request-id', 'x-host-header', 'cs-protocol',
-  'cs-bytes', 'time-taken', 'x-forwarded-for', 'ssl-protocol', 'ssl-cipher', 'x-edge-response-result-type', 'cs-protocol-version',
-  'fle-status', 'fle-encrypted-fields', 'c-port', 'time-to-first-byte', 'x-edge-detailed-result-type', 'sc-content-type',
-  'sc-content-len', 'sc-range-start', 'sc-range-end',
+  'date',
+  'time',
+  'x-edge-location',
+  'sc-bytes',
+  'c-ip',
+  'cs-method',
+  'cs(Host)',
+  'cs-uri-stem',
+  'sc-status',
+  'cs(Referer)',
+  'cs(User-Agent)',
+  'cs-uri-query',
+  'cs(Cookie)',
+  'x-edge-result-type',
+  'x-edge-request-id',
+  'x-host-header',
+  'cs-protocol',
+  'cs-bytes',
+  'time-taken',
+  'x-forwarded-for',
+  'ssl-protocol',
+  'ssl-cipher',
+  'x-edge-response-result-type',
+  'cs-protocol-version',
+  'fle-status',
+  'fle-encrypted-fields',
+  'c-port',
+  'time-to-first-byte',
+  'x-edge-detailed-result-type',
+  'sc-content-type',
+  'sc-content-len',
+  'sc-range-start',
+  'sc-range-end',
 ] as const;
 type Field = (typeof FIELDS)[number];
 
@@ -137,7 +165,9 @@ describe('parseCdnLog', () => {
   });
 
   it('expect other paths to be ignored (not firmware object keys)', () => {
-    const parsed = parseCdnLog(log(line({ 'cs-uri-stem': '/favicon.ico' }), line({ 'cs-uri-stem': '/ctrl/42/app.bin.bak' }), line({ 'cs-uri-stem': '/ctrl/x/app.bin' })));
+    const parsed = parseCdnLog(
+      log(line({ 'cs-uri-stem': '/favicon.ico' }), line({ 'cs-uri-stem': '/ctrl/42/app.bin.bak' }), line({ 'cs-uri-stem': '/ctrl/x/app.bin' })),
+    );
     expect(parsed).toMatchObject({ downloads: [], ignored: 3 });
   });
 
@@ -152,10 +182,7 @@ describe('parseCdnLog', () => {
 
   it('expect encoded device ids to be decoded when the log percent-encodes them once or twice', () => {
     const ids = parseCdnLog(
-      log(
-        line({ 'cs-uri-query': `d=AA%3ABB%3ACC%3ADD%3AEE%3AFF&${SIGNED}` }),
-        line({ 'cs-uri-query': `${SIGNED}&d=AA%253ABB%253ACC%253ADD%253AEE%253AFF` }),
-      ),
+      log(line({ 'cs-uri-query': `d=AA%3ABB%3ACC%3ADD%3AEE%3AFF&${SIGNED}` }), line({ 'cs-uri-query': `${SIGNED}&d=AA%253ABB%253ACC%253ADD%253AEE%253AFF` })),
     ).downloads.map((d) => d.deviceId);
     expect(ids).toEqual(['AA:BB:CC:DD:EE:FF', 'AA:BB:CC:DD:EE:FF']);
   });

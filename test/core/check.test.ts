@@ -90,12 +90,21 @@ describe('planCheck', () => {
     expect(plan.write.kind).toBe('update');
     // The offer remembers what was offered and what the device ran then (inference compares against both).
     if (plan.write.kind === 'update') {
-      expect(plan.write.patch.lastOffer).toEqual({ build: 2, deploymentId: 'dep_2', at: NOW.toISOString(), version: '1.2.0', fromVersion: '1.1.0', fromBuild: 1 });
+      expect(plan.write.patch.lastOffer).toEqual({
+        build: 2,
+        deploymentId: 'dep_2',
+        at: NOW.toISOString(),
+        version: '1.2.0',
+        fromVersion: '1.1.0',
+        fromBuild: 1,
+      });
     }
   });
 
   it('counts a repeated offer of the same deployment only once', () => {
-    const plan = planCheck(args({ device: device({ lastOffer: { build: 2, deploymentId: 'dep_2', at: '2026-11-23T11:00:00Z' } }), deployments: [deployment(2)] }));
+    const plan = planCheck(
+      args({ device: device({ lastOffer: { build: 2, deploymentId: 'dep_2', at: '2026-11-23T11:00:00Z' } }), deployments: [deployment(2)] }),
+    );
     expect(plan.decision).toMatchObject({ status: 'update_available', firstOffer: false });
     expect(plan.write).toEqual({ kind: 'none' });
   });
@@ -109,7 +118,11 @@ describe('planCheck', () => {
     const beta = deployment(3, { channel: 'beta' });
     expect(planCheck(args({ deployments: [beta] })).decision.status).toBe('no_update');
     const plan = planCheck(
-      args({ product: { ...product, deviceSelectsChannel: true }, deployments: [beta], input: { deviceId: 'AA:BB:CC:DD:EE:FF', build: 1, hw: {}, channel: 'beta' } }),
+      args({
+        product: { ...product, deviceSelectsChannel: true },
+        deployments: [beta],
+        input: { deviceId: 'AA:BB:CC:DD:EE:FF', build: 1, hw: {}, channel: 'beta' },
+      }),
     );
     expect(plan.decision.status).toBe('update_available');
   });
@@ -163,7 +176,8 @@ describe('inferred outcomes', () => {
   });
 
   it('expect a versionless protocol to succeed only on a call after a completed download', () => {
-    const versionless = (o: Parameters<typeof offered>[0]) => planCheck(args({ device: offered(o), input: { deviceId: 'AA:BB:CC:DD:EE:FF', hw: {} }, versionless: true }));
+    const versionless = (o: Parameters<typeof offered>[0]) =>
+      planCheck(args({ device: offered(o), input: { deviceId: 'AA:BB:CC:DD:EE:FF', hw: {} }, versionless: true }));
     expect(versionless({}).inferred).toBeUndefined();
     expect(versionless({ downloadedAt: '2026-11-23T11:00:00.000Z' }).inferred).toMatchObject({ outcome: 'succeeded', reason: 'called_again_after_download' });
   });

@@ -4,7 +4,9 @@ import { cohortBucket, inCohort, percentageToBasisPoints } from '../../lambdas/c
 
 /** Independent reimplementation of the documented formula, for comparison. */
 const expectedBucket = (seed: string, deviceId: string): number => {
-  const hex = createHash('sha256').update(Buffer.from(`${seed}:${deviceId}`, 'utf8')).digest('hex');
+  const hex = createHash('sha256')
+    .update(Buffer.from(`${seed}:${deviceId}`, 'utf8'))
+    .digest('hex');
   return parseInt(hex.slice(0, 8), 16) % 10000;
 };
 

@@ -1,11 +1,4 @@
-import {
-  APP_DESC_MAGIC,
-  chipForId,
-  ESP_IMAGE_HEAD_BYTES,
-  ESP_IMAGE_MAGIC,
-  parseEspAppImage,
-  validateAppImage,
-} from '../../lambdas/core/esp-image';
+import { APP_DESC_MAGIC, chipForId, ESP_IMAGE_HEAD_BYTES, ESP_IMAGE_MAGIC, parseEspAppImage, validateAppImage } from '../../lambdas/core/esp-image';
 import { CHIPS, type Chip } from '../../lambdas/core/model';
 import { buildEspImage } from '../fixtures/esp-image';
 import { domainError } from '../support/domain-error';
@@ -20,7 +13,6 @@ const EXPECTED_CHIP_IDS: readonly [Chip, number][] = [
   ['esp32c6', 0x000d],
   ['esp32h2', 0x0010],
 ];
-
 
 describe('ESP image constants', () => {
   it('uses the ESP-IDF magics and reads enough bytes for the whole app descriptor', () => {
@@ -111,7 +103,13 @@ describe('parseEspAppImage', () => {
 
   it('reads every descriptor field to its full width when it has no NUL', () => {
     const img = buildEspImage();
-    const fields = { version: [48, 32, 'V'], projectName: [80, 32, 'P'], compileTime: [112, 16, 'T'], compileDate: [128, 16, 'D'], idfVersion: [144, 32, 'I'] } as const;
+    const fields = {
+      version: [48, 32, 'V'],
+      projectName: [80, 32, 'P'],
+      compileTime: [112, 16, 'T'],
+      compileDate: [128, 16, 'D'],
+      idfVersion: [144, 32, 'I'],
+    } as const;
     for (const [offset, length, ch] of Object.values(fields)) img.fill(ch, offset, offset + length);
     img[176] = 0x41; // the byte after idf_ver (app_elf_sha256) must not leak in
     const app = parseEspAppImage(img).app;

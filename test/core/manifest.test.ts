@@ -8,7 +8,6 @@ const valid = () => ({
   files: [{ name: 'Controller.ino.bin', sha256: SHA }, { name: 'ui.bin' }],
 });
 
-
 describe('IngestManifestSchema', () => {
   it('accepts a minimal manifest and one with every optional field', () => {
     expect(IngestManifestSchema.safeParse({ product: 'p', version: '1', files: [{ name: 'a.bin' }] }).success).toBe(true);

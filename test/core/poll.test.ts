@@ -21,16 +21,12 @@ describe('nextCheckSeconds', () => {
 
   it('returns whole seconds within [80 %, 120 %] of the base (property)', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 86_400 }),
-        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
-        (base, r) => {
-          const s = nextCheckSeconds(base, () => r);
-          expect(Number.isInteger(s)).toBe(true);
-          expect(s).toBeGreaterThanOrEqual(Math.max(MIN_POLL_SECONDS, Math.floor(base * 0.8)));
-          expect(s).toBeLessThanOrEqual(Math.max(MIN_POLL_SECONDS, Math.ceil(base * 1.2)));
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 86_400 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (base, r) => {
+        const s = nextCheckSeconds(base, () => r);
+        expect(Number.isInteger(s)).toBe(true);
+        expect(s).toBeGreaterThanOrEqual(Math.max(MIN_POLL_SECONDS, Math.floor(base * 0.8)));
+        expect(s).toBeLessThanOrEqual(Math.max(MIN_POLL_SECONDS, Math.ceil(base * 1.2)));
+      }),
     );
   });
 

@@ -1,9 +1,10 @@
-import { countsSinceResume, failuresOf, inFlightOf, nextStep, outcomesOf, policyBreach, timeoutCutoff } from '../../lambdas/core/rollout';
 import { ZERO_COUNTS, type DeploymentCounts } from '../../lambdas/core/model';
+import { countsSinceResume, failuresOf, inFlightOf, nextStep, outcomesOf, policyBreach, timeoutCutoff } from '../../lambdas/core/rollout';
 import { deployment } from '../fixtures/deployment';
 
 const counts = (over: Partial<DeploymentCounts> = {}): DeploymentCounts => ({
-  ...ZERO_COUNTS, ...over,
+  ...ZERO_COUNTS,
+  ...over,
 });
 
 describe('counters', () => {

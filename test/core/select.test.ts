@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import type { Deployment } from '../../lambdas/core/model';
-import { deployment } from '../fixtures/deployment';
 import { isCompatible, isNewerBuild, selectOffer, type DeviceView } from '../../lambdas/core/select';
+import { deployment } from '../fixtures/deployment';
 
 const device = (over: Partial<DeviceView> = {}): DeviceView => ({
   deviceId: 'AA:BB:CC:DD:EE:FF',

@@ -22,16 +22,7 @@ describe('version ordering: semver', () => {
   });
 
   it('follows the full precedence example of semver §11', () => {
-    expectStrictlyAscending([
-      '1.0.0-alpha',
-      '1.0.0-alpha.1',
-      '1.0.0-alpha.beta',
-      '1.0.0-beta',
-      '1.0.0-beta.2',
-      '1.0.0-beta.11',
-      '1.0.0-rc.1',
-      '1.0.0',
-    ]);
+    expectStrictlyAscending(['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0']);
   });
 
   it('sorts a shuffled list into semver order', () => {
@@ -121,12 +112,9 @@ describe('version ordering: calendar and numeric', () => {
 });
 
 describe('version validation', () => {
-  it.each(['1', '1.2', '1.2.3', '1.2.3.4', 'v1.2.3', '2026.03.001', '1.0.0-rc.1', '1.0.0+sha', '1.0.0-x-y.z+b.1', '0.0.0'])(
-    'accepts %s',
-    (v) => {
-      expect(isValidVersion(v)).toBe(true);
-    },
-  );
+  it.each(['1', '1.2', '1.2.3', '1.2.3.4', 'v1.2.3', '2026.03.001', '1.0.0-rc.1', '1.0.0+sha', '1.0.0-x-y.z+b.1', '0.0.0'])('accepts %s', (v) => {
+    expect(isValidVersion(v)).toBe(true);
+  });
 
   it.each([
     '',

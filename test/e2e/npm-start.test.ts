@@ -68,7 +68,12 @@ it('runs the platform in its own process, prints what is where, and keeps state 
 
     // The local S3 accepts only the pair generated for this data dir.
     const s3 = createS3Client(first.ready.s3Endpoint, loadOrCreateS3Credentials(join(dataDir, 'keys')));
-    await uploadRelease(s3, 'ota-ingest', { product: 'proc', version: '1.0.0', files: { 'fw.bin': buildEspImage({ version: '1.0.0' }) }, manifest: { release: true } });
+    await uploadRelease(s3, 'ota-ingest', {
+      product: 'proc',
+      version: '1.0.0',
+      files: { 'fw.bin': buildEspImage({ version: '1.0.0' }) },
+      manifest: { release: true },
+    });
     let result: any;
     for (let i = 0; i < 100 && !result; i++) {
       result = await readResult(s3, 'ota-ingest', 'proc', '1.0.0').catch(() => undefined);

@@ -22,7 +22,10 @@ beforeAll(() => {
   });
 });
 
-const keysOf = (fn: FunctionName) => ROUTES.filter((r) => r.fn === fn).map(routeKey).sort();
+const keysOf = (fn: FunctionName) =>
+  ROUTES.filter((r) => r.fn === fn)
+    .map(routeKey)
+    .sort();
 
 it('check serves exactly its routes', async () => {
   expect([...(await import('../../lambdas/handlers/check')).CHECK_ROUTE_KEYS].sort()).toEqual(keysOf('check'));

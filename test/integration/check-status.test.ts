@@ -28,8 +28,17 @@ beforeAll(async () => {
   );
   await createProduct(t.api, 'chk', { chip: 'esp32c3', auto_register: true });
   await createProduct(t.api, 'closed', { chip: 'esp32c3', auto_register: false });
-  for (const [v, fill] of [['1.0.0', 1], ['1.1.0', 2], ['1.2.0', 3]] as const) {
-    const r = await publishRelease(t.platform, { product: 'chk', version: v, files: { 'fw.bin': buildEspImage({ chip: 'esp32c3', version: v, fill }) }, manifest: { release: true } });
+  for (const [v, fill] of [
+    ['1.0.0', 1],
+    ['1.1.0', 2],
+    ['1.2.0', 3],
+  ] as const) {
+    const r = await publishRelease(t.platform, {
+      product: 'chk',
+      version: v,
+      files: { 'fw.bin': buildEspImage({ chip: 'esp32c3', version: v, fill }) },
+      manifest: { release: true },
+    });
     expect(r.status).toBe('accepted');
   }
 });
@@ -67,7 +76,14 @@ describe('check outcomes (all HTTP 200)', () => {
 
   it('inactive for a deactivated device, which is offered nothing', async () => {
     await check({ product: 'chk', device_id: 'dev-inactive', version: '0.9.0' });
-    await documentClient().send(new UpdateCommand({ TableName: devicesTable(), Key: { pk: devicePk('chk', 'dev-inactive') }, UpdateExpression: 'SET active = :f', ExpressionAttributeValues: { ':f': false } }));
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: devicesTable(),
+        Key: { pk: devicePk('chk', 'dev-inactive') },
+        UpdateExpression: 'SET active = :f',
+        ExpressionAttributeValues: { ':f': false },
+      }),
+    );
     const dep = await t.api.post('/admin/v1/products/chk/deployments', { build: await buildOf('1.0.0'), percentage: 100, channel: 'inactive-test' });
     const r = await check({ product: 'chk', device_id: 'dev-inactive', version: '0.9.0', channel: 'inactive-test' });
     expect(r.body).toMatchObject({ status: 'inactive', update_available: false });
@@ -145,9 +161,18 @@ describe('offers and status reports', () => {
   });
 
   it('reports for unknown devices and builds answer 200 with a result, not an error', async () => {
-    expect((await report({ product: 'chk', device_id: 'never-seen', build_number: 1, status: 'success' })).body).toMatchObject({ ok: false, result: 'unknown_device' });
-    expect((await report({ product: 'chk', device_id: 'AA:BB:CC:00:00:20', build_number: 999, status: 'success' })).body).toMatchObject({ ok: false, result: 'unknown_build' });
-    expect((await report({ product: 'nope', device_id: 'x', build_number: 1, status: 'success' })).body).toMatchObject({ ok: false, result: 'unknown_product' });
+    expect((await report({ product: 'chk', device_id: 'never-seen', build_number: 1, status: 'success' })).body).toMatchObject({
+      ok: false,
+      result: 'unknown_device',
+    });
+    expect((await report({ product: 'chk', device_id: 'AA:BB:CC:00:00:20', build_number: 999, status: 'success' })).body).toMatchObject({
+      ok: false,
+      result: 'unknown_build',
+    });
+    expect((await report({ product: 'nope', device_id: 'x', build_number: 1, status: 'success' })).body).toMatchObject({
+      ok: false,
+      result: 'unknown_product',
+    });
   });
 });
 

@@ -13,8 +13,8 @@ import type { DeploymentStore } from '../../lambdas/shared/store/deployment-stor
 import { DeviceStore } from '../../lambdas/shared/store/device-store';
 import type { UrlSigner } from '../../lambdas/shared/url-signer';
 import { buildEspImage } from '../fixtures/esp-image';
-import { publishRelease } from '../support/release';
 import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
+import { publishRelease } from '../support/release';
 
 jest.setTimeout(60_000);
 let t: TestPlatform;
@@ -33,7 +33,12 @@ const check = (product: string, id: string) => t.api.post('/api/v1/ota/check/', 
 
 it('50 concurrent first checks of one new device: all answered as a device, one slot used', async () => {
   await createProduct(t.api, 'q50', { auto_register: true, device_quota: 10 });
-  const fw = await publishRelease(t.platform, { product: 'q50', version: '1.0.0', files: { 'fw.bin': buildEspImage({ version: '1.0.0' }) }, manifest: { release: true } });
+  const fw = await publishRelease(t.platform, {
+    product: 'q50',
+    version: '1.0.0',
+    files: { 'fw.bin': buildEspImage({ version: '1.0.0' }) },
+    manifest: { release: true },
+  });
   await t.api.post('/admin/v1/products/q50/deployments', { build: fw.build_number, percentage: 100 });
 
   const replies = await Promise.all(Array.from({ length: 50 }, () => check('q50', 'same-device')));

@@ -3,9 +3,9 @@
  * download-log handler rejects (so Lambda retries the S3 event), and the retry after the database
  * heals marks the offer — once. Real local platform; the fault is a TCP proxy before dynalite.
  */
+import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
-import { gzipSync } from 'node:zlib';
 import { ENV } from '../../lambdas/shared/env';
 import { startPlatform, type LocalPlatform } from '../../lib/local/platform';
 import { buildEspImage } from '../fixtures/esp-image';
@@ -37,7 +37,12 @@ beforeAll(async () => {
   Object.assign(process.env, { [ENV.CDN_LOG_BUCKET]: LOG_BUCKET, [ENV.CDN_LOG_PREFIX]: 'cdn/' });
   handler = (await import('../../lambdas/handlers/download-log')).handler;
   await api.put('/admin/v1/products/flaky', { chip: 'esp32', security_mode: 'open', firmware_type: 'Flaky Board' });
-  await publishRelease(platform, { product: 'flaky', version: '1.0.0', files: { 'app.bin': buildEspImage({ version: '1.0.0' }) }, manifest: { release: true } });
+  await publishRelease(platform, {
+    product: 'flaky',
+    version: '1.0.0',
+    files: { 'app.bin': buildEspImage({ version: '1.0.0' }) },
+    manifest: { release: true },
+  });
 });
 afterAll(async () => {
   proxy?.heal();

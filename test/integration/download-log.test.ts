@@ -4,9 +4,9 @@
  * (its S3 event as S3 sends it), and the device's open offer is marked downloaded — once, however
  * often the event is delivered — so coming back on the old version is an inferred failure.
  */
+import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
-import { gzipSync } from 'node:zlib';
 import { ENV } from '../../lambdas/shared/env';
 import { buildEspImage } from '../fixtures/esp-image';
 import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
@@ -27,9 +27,17 @@ beforeAll(async () => {
   Object.assign(process.env, { [ENV.CDN_LOG_BUCKET]: LOG_BUCKET, [ENV.CDN_LOG_PREFIX]: 'cdn/' });
   handler = (await import('../../lambdas/handlers/download-log')).handler;
   await createProduct(t.api, 'cl', { chip: 'esp32' });
-  for (const [v, fill] of [['1.0.0', 1], ['1.1.0', 2]] as const) {
+  for (const [v, fill] of [
+    ['1.0.0', 1],
+    ['1.1.0', 2],
+  ] as const) {
     images[v] = buildEspImage({ version: v, fill });
-    const r = await publishRelease(t.platform, { product: 'cl', version: v, files: { 'fw.bin': images[v] }, manifest: { release: true, app_version_check: false } });
+    const r = await publishRelease(t.platform, {
+      product: 'cl',
+      version: v,
+      files: { 'fw.bin': images[v] },
+      manifest: { release: true, app_version_check: false },
+    });
     expect(r.status).toBe('accepted');
     builds[v] = r.build_number;
   }
@@ -51,16 +59,43 @@ function logLine(url: string, o: { status?: number; body?: number; sent?: number
   const u = new URL(url);
   const body = o.body ?? images['1.1.0']!.length;
   const cols: Record<string, string> = {
-    date: '2026-12-02', time: '14:03:11', 'x-edge-location': 'FRA56-P1', 'sc-bytes': String(o.sent ?? body + 420), 'c-ip': '203.0.113.9',
-    'cs-method': 'GET', 'cs(Host)': 'd111111abcdef8.cloudfront.net', 'cs-uri-stem': u.pathname, 'sc-status': String(o.status ?? 200),
-    'cs(Referer)': '-', 'cs(User-Agent)': 'ESP32%20HTTP%20Client/1.0', 'cs-uri-query': u.search.slice(1) || '-', 'cs(Cookie)': '-',
-    'x-edge-result-type': 'Hit', 'x-edge-request-id': 'req==', 'x-host-header': 'd111111abcdef8.cloudfront.net', 'cs-protocol': 'https',
-    'cs-bytes': '300', 'time-taken': '0.9', 'x-forwarded-for': '-', 'ssl-protocol': 'TLSv1.2', 'ssl-cipher': 'ECDHE-RSA-AES128-GCM-SHA256',
-    'x-edge-response-result-type': 'Hit', 'cs-protocol-version': 'HTTP/1.1', 'fle-status': '-', 'fle-encrypted-fields': '-', 'c-port': '50000',
-    'time-to-first-byte': '0.01', 'x-edge-detailed-result-type': 'Hit', 'sc-content-type': 'application/octet-stream', 'sc-content-len': String(body),
-    'sc-range-start': o.range ? String(o.range[0]) : '-', 'sc-range-end': o.range ? String(o.range[1]) : '-',
+    date: '2026-12-02',
+    time: '14:03:11',
+    'x-edge-location': 'FRA56-P1',
+    'sc-bytes': String(o.sent ?? body + 420),
+    'c-ip': '203.0.113.9',
+    'cs-method': 'GET',
+    'cs(Host)': 'd111111abcdef8.cloudfront.net',
+    'cs-uri-stem': u.pathname,
+    'sc-status': String(o.status ?? 200),
+    'cs(Referer)': '-',
+    'cs(User-Agent)': 'ESP32%20HTTP%20Client/1.0',
+    'cs-uri-query': u.search.slice(1) || '-',
+    'cs(Cookie)': '-',
+    'x-edge-result-type': 'Hit',
+    'x-edge-request-id': 'req==',
+    'x-host-header': 'd111111abcdef8.cloudfront.net',
+    'cs-protocol': 'https',
+    'cs-bytes': '300',
+    'time-taken': '0.9',
+    'x-forwarded-for': '-',
+    'ssl-protocol': 'TLSv1.2',
+    'ssl-cipher': 'ECDHE-RSA-AES128-GCM-SHA256',
+    'x-edge-response-result-type': 'Hit',
+    'cs-protocol-version': 'HTTP/1.1',
+    'fle-status': '-',
+    'fle-encrypted-fields': '-',
+    'c-port': '50000',
+    'time-to-first-byte': '0.01',
+    'x-edge-detailed-result-type': 'Hit',
+    'sc-content-type': 'application/octet-stream',
+    'sc-content-len': String(body),
+    'sc-range-start': o.range ? String(o.range[0]) : '-',
+    'sc-range-end': o.range ? String(o.range[1]) : '-',
   };
-  return FIELDS.split(' ').map((f) => cols[f]).join('\t');
+  return FIELDS.split(' ')
+    .map((f) => cols[f])
+    .join('\t');
 }
 
 /** Puts a log file under `key` and returns the S3 event S3 would send for it (key URL-encoded, spaces as `+`). */
@@ -100,7 +135,9 @@ it('expect a resumed 206 that reached the image end to count, once the range was
   const offer = await check('CL-LOG-4', '1.0.0', 'logs3');
   const size = images['1.1.0']!.length;
   const tail = size - 1000;
-  await handler(await deliver('cdn/E2EXAMPLE.2026-12-02-16.c3.gz', logFile(logLine(offer.body.url, { status: 206, body: size - tail, range: [tail, size - 1] }))));
+  await handler(
+    await deliver('cdn/E2EXAMPLE.2026-12-02-16.c3.gz', logFile(logLine(offer.body.url, { status: 206, body: size - tail, range: [tail, size - 1] }))),
+  );
   expect((await counts(depId)).downloaded).toBe(1);
 });
 

@@ -3,7 +3,15 @@
  * rejects for (objects kept), and idempotency under duplicated events and re-uploads.
  */
 import { createHash } from 'node:crypto';
-import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { Crc32 } from '../../lambdas/core/checksum';
 import { IngestService, type IngestServiceDeps } from '../../lambdas/shared/ingest-service';
@@ -24,8 +32,7 @@ afterAll(async () => {
   await t?.platform.stop();
 });
 
-const image = (version: string, fill = 1, extra: Parameters<typeof buildEspImage>[0] = {}) =>
-  buildEspImage({ chip: 'esp32s3', version, fill, ...extra });
+const image = (version: string, fill = 1, extra: Parameters<typeof buildEspImage>[0] = {}) => buildEspImage({ chip: 'esp32s3', version, fill, ...extra });
 
 const ingestKeys = async (prefix: string) =>
   ((await t.platform.s3.send(new ListObjectsV2Command({ Bucket: t.platform.buckets.ingest, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
@@ -70,7 +77,15 @@ describe('accepts', () => {
       product: 'ing',
       version: '1.0.0',
       files: { 'app.ino.bin': app, 'ui.bin': ui, 'config.bin': Buffer.from('cfg'), 'app.ino.partitions.bin': Buffer.from('pt') },
-      manifest: { notes: 'first', files: [{ name: 'app.ino.bin', sha256: createHash('sha256').update(app).digest('hex').toUpperCase() }, { name: 'ui.bin' }, { name: 'config.bin' }, { name: 'app.ino.partitions.bin' }] },
+      manifest: {
+        notes: 'first',
+        files: [
+          { name: 'app.ino.bin', sha256: createHash('sha256').update(app).digest('hex').toUpperCase() },
+          { name: 'ui.bin' },
+          { name: 'config.bin' },
+          { name: 'app.ino.partitions.bin' },
+        ],
+      },
     });
     expect(result).toMatchObject({ status: 'accepted', build_number: expect.any(Number), state: 'DRAFT' });
     expect(result.excluded.sort()).toEqual(['app.ino.partitions.bin', 'config.bin']);
@@ -90,7 +105,9 @@ describe('accepts', () => {
 
     const copied = await t.platform.s3.send(new GetObjectCommand({ Bucket: t.platform.buckets.firmware, Key: `ing/${result.build_number}/app.bin` }));
     expect(Buffer.from(await copied.Body!.transformToByteArray()).equals(app)).toBe(true);
-    await expect(t.platform.s3.send(new HeadObjectCommand({ Bucket: t.platform.buckets.firmware, Key: `ing/${result.build_number}/ui.bin` }))).resolves.toBeDefined();
+    await expect(
+      t.platform.s3.send(new HeadObjectCommand({ Bucket: t.platform.buckets.firmware, Key: `ing/${result.build_number}/ui.bin` })),
+    ).resolves.toBeDefined();
   });
 
   it('records what the image says about itself: secure_version and the chip revision range of the extended header', async () => {
@@ -128,16 +145,57 @@ describe('accepts', () => {
 
 describe('rejects with a recorded reason and keeps the objects', () => {
   const cases: [string, string, () => Parameters<typeof publishRelease>[1]][] = [
-    ['chip_mismatch', 'an image built for another chip', () => ({ product: 'ing', version: '3.0.0', files: { 'fw.bin': buildEspImage({ chip: 'esp32c3', version: '3.0.0' }) } })],
-    ['version_mismatch', 'an app descriptor version that differs from the manifest', () => ({ product: 'ing', version: '3.0.1', files: { 'fw.bin': image('3.0.2') } })],
-    ['bad_image_magic', 'a file that is not an ESP image', () => ({ product: 'ing', version: '3.0.3', files: { 'fw.bin': image('3.0.3', 1, { magic: 0x7f }) } })],
+    [
+      'chip_mismatch',
+      'an image built for another chip',
+      () => ({ product: 'ing', version: '3.0.0', files: { 'fw.bin': buildEspImage({ chip: 'esp32c3', version: '3.0.0' }) } }),
+    ],
+    [
+      'version_mismatch',
+      'an app descriptor version that differs from the manifest',
+      () => ({ product: 'ing', version: '3.0.1', files: { 'fw.bin': image('3.0.2') } }),
+    ],
+    [
+      'bad_image_magic',
+      'a file that is not an ESP image',
+      () => ({ product: 'ing', version: '3.0.3', files: { 'fw.bin': image('3.0.3', 1, { magic: 0x7f }) } }),
+    ],
     ['unknown_product', 'a product nobody created', () => ({ product: 'ghost', version: '1.0.0', files: { 'fw.bin': buildEspImage({ version: '1.0.0' }) } })],
-    ['invalid_manifest', 'an unknown manifest field', () => ({ product: 'ing', version: '3.0.5', files: { 'fw.bin': image('3.0.5') }, manifest: { colour: 'blue' } })],
-    ['invalid_json', 'a manifest that is not JSON', () => ({ product: 'ing', version: '3.0.6', files: { 'fw.bin': image('3.0.6') }, manifest: '{"product": "ing",' })],
-    ['sha256_mismatch', 'bytes that do not match the manifest sha256', () => ({ product: 'ing', version: '3.0.7', files: { 'fw.bin': image('3.0.7') }, manifest: { files: [{ name: 'fw.bin', sha256: 'a'.repeat(64) }] } })],
-    ['path_mismatch', 'a manifest uploaded under another version folder', () => ({ product: 'ing', version: '3.0.8', files: { 'fw.bin': image('3.0.8') }, manifest: JSON.stringify({ product: 'ing', version: '3.0.9', files: [{ name: 'fw.bin' }] }) })],
-    ['multiple_app_images', 'two application binaries', () => ({ product: 'ing', version: '3.1.0', files: { 'a.bin': image('3.1.0'), 'b.bin': image('3.1.0', 2) } })],
-    ['unsupported_file', 'a file that is not a .bin', () => ({ product: 'ing', version: '3.1.1', files: { 'fw.bin': image('3.1.1'), 'readme.txt': Buffer.from('hi') } })],
+    [
+      'invalid_manifest',
+      'an unknown manifest field',
+      () => ({ product: 'ing', version: '3.0.5', files: { 'fw.bin': image('3.0.5') }, manifest: { colour: 'blue' } }),
+    ],
+    [
+      'invalid_json',
+      'a manifest that is not JSON',
+      () => ({ product: 'ing', version: '3.0.6', files: { 'fw.bin': image('3.0.6') }, manifest: '{"product": "ing",' }),
+    ],
+    [
+      'sha256_mismatch',
+      'bytes that do not match the manifest sha256',
+      () => ({ product: 'ing', version: '3.0.7', files: { 'fw.bin': image('3.0.7') }, manifest: { files: [{ name: 'fw.bin', sha256: 'a'.repeat(64) }] } }),
+    ],
+    [
+      'path_mismatch',
+      'a manifest uploaded under another version folder',
+      () => ({
+        product: 'ing',
+        version: '3.0.8',
+        files: { 'fw.bin': image('3.0.8') },
+        manifest: JSON.stringify({ product: 'ing', version: '3.0.9', files: [{ name: 'fw.bin' }] }),
+      }),
+    ],
+    [
+      'multiple_app_images',
+      'two application binaries',
+      () => ({ product: 'ing', version: '3.1.0', files: { 'a.bin': image('3.1.0'), 'b.bin': image('3.1.0', 2) } }),
+    ],
+    [
+      'unsupported_file',
+      'a file that is not a .bin',
+      () => ({ product: 'ing', version: '3.1.1', files: { 'fw.bin': image('3.1.1'), 'readme.txt': Buffer.from('hi') } }),
+    ],
   ];
   it.each(cases)('%s: %s', async (code, _why, folder) => {
     const f = folder();
@@ -194,7 +252,8 @@ describe('idempotency', () => {
 
   it('build numbers are strictly monotonic per product and never reused', async () => {
     const builds: number[] = [];
-    for (const v of ['6.0.0', '6.0.1', '6.0.2']) builds.push((await publishRelease(t.platform, { product: 'ing', version: v, files: { 'fw.bin': image(v, 60) } })).build_number);
+    for (const v of ['6.0.0', '6.0.1', '6.0.2'])
+      builds.push((await publishRelease(t.platform, { product: 'ing', version: v, files: { 'fw.bin': image(v, 60) } })).build_number);
     expect(builds[1]).toBeGreaterThan(builds[0]!);
     expect(builds[2]).toBeGreaterThan(builds[1]!);
     const all = (await t.api.get('/admin/v1/products/ing/firmware')).body.items.map((f: any) => f.build_number ?? f.build);
@@ -273,7 +332,11 @@ describe('event keys decoded exactly as S3 encodes them', () => {
     // The handler decodes S3's own encoding of that key (a duplicate delivery: same build).
     const { handler } = await import('../../lambdas/handlers/upload');
     await handler(manifestEvent('ing/8.1.0+5/manifest.json'), {} as never);
-    expect(await readResult(t.platform.s3, t.platform.buckets.ingest, 'ing', '8.1.0+5')).toMatchObject({ status: 'accepted', build_number: result.build_number, duplicate: true });
+    expect(await readResult(t.platform.s3, t.platform.buckets.ingest, 'ing', '8.1.0+5')).toMatchObject({
+      status: 'accepted',
+      build_number: result.build_number,
+      duplicate: true,
+    });
   });
 
   it('a manifest under a key with a space gets its verdict beside it (path_mismatch), from the emitter and from an S3-encoded event', async () => {
@@ -285,14 +348,23 @@ describe('event keys decoded exactly as S3 encodes them', () => {
     expect(verdict).toMatchObject({ status: 'rejected', code: 'path_mismatch' });
     const { handler } = await import('../../lambdas/handlers/upload');
     await t.platform.s3.send(new PutObjectCommand({ Bucket: t.platform.buckets.ingest, Key: 'ing/9.9.9 copy/result.json', Body: '{}' }));
-    await handler({ Records: [{ ...manifestEvent(key).Records[0]!, s3: { bucket: { name: t.platform.buckets.ingest }, object: { key: 'ing/9.9.9+copy/manifest.json' } } }] } as never, {} as never);
+    await handler(
+      {
+        Records: [{ ...manifestEvent(key).Records[0]!, s3: { bucket: { name: t.platform.buckets.ingest }, object: { key: 'ing/9.9.9+copy/manifest.json' } } }],
+      } as never,
+      {} as never,
+    );
     expect(await readResult(t.platform.s3, t.platform.buckets.ingest, 'ing', '9.9.9 copy')).toMatchObject({ status: 'rejected', code: 'path_mismatch' });
   });
 
   it('the local S3 copies a source key with + (CopySource URL-encoded, as S3 requires)', async () => {
     await put('ing/copy+test/a b.bin', Buffer.from('plus and space'));
     await t.platform.s3.send(
-      new CopyObjectCommand({ Bucket: t.platform.buckets.firmware, Key: 'scratch/copied.bin', CopySource: `${t.platform.buckets.ingest}/ing/${encodeURIComponent('copy+test')}/${encodeURIComponent('a b.bin')}` }),
+      new CopyObjectCommand({
+        Bucket: t.platform.buckets.firmware,
+        Key: 'scratch/copied.bin',
+        CopySource: `${t.platform.buckets.ingest}/ing/${encodeURIComponent('copy+test')}/${encodeURIComponent('a b.bin')}`,
+      }),
     );
     expect(await storedSha256('scratch/copied.bin')).toBe(sha256(Buffer.from('plus and space')));
   });
@@ -359,7 +431,10 @@ describe('CI uploads in any order', () => {
     // A binary landing after the verdict does not re-judge an accepted release.
     await put('ing/11.0.0/fw.bin', image('11.0.0', 121));
     await t.platform.ingest.idle();
-    expect(await readResult(t.platform.s3, t.platform.buckets.ingest, 'ing', '11.0.0')).toMatchObject({ status: 'accepted', build_number: accepted.build_number });
+    expect(await readResult(t.platform.s3, t.platform.buckets.ingest, 'ing', '11.0.0')).toMatchObject({
+      status: 'accepted',
+      build_number: accepted.build_number,
+    });
   });
 
   it('a listed file still missing after the upload window is missing_file (injected clock); re-uploading the manifest starts a new window', async () => {
@@ -388,7 +463,14 @@ describe('concurrent uploads of one version', () => {
     await put('ing/ifmatch/x.bin', Buffer.from('one'));
     const etag = (await t.platform.s3.send(new HeadObjectCommand({ Bucket: t.platform.buckets.ingest, Key: 'ing/ifmatch/x.bin' }))).ETag!;
     const copy = (ifMatch: string) =>
-      t.platform.s3.send(new CopyObjectCommand({ Bucket: t.platform.buckets.firmware, Key: 'scratch/ifmatch.bin', CopySource: `${t.platform.buckets.ingest}/ing/ifmatch/x.bin`, CopySourceIfMatch: ifMatch }));
+      t.platform.s3.send(
+        new CopyObjectCommand({
+          Bucket: t.platform.buckets.firmware,
+          Key: 'scratch/ifmatch.bin',
+          CopySource: `${t.platform.buckets.ingest}/ing/ifmatch/x.bin`,
+          CopySourceIfMatch: ifMatch,
+        }),
+      );
     await expect(copy(etag)).resolves.toBeDefined();
     await put('ing/ifmatch/x.bin', Buffer.from('two'));
     await expect(copy(etag)).rejects.toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
@@ -426,7 +508,9 @@ describe('concurrent uploads of one version', () => {
     expect(await service({ ingestBucket: DIRECT }).ingest(key)).toMatchObject({ status: 'rejected', code: 'version_exists' });
     expect(await service({ ingestBucket: DIRECT }).ingest(key)).toMatchObject({ status: 'rejected', code: 'version_exists' });
     // And a later new version works, with the next number.
-    expect((await publishRelease(t.platform, { product: 'ing', version: '12.0.2', files: { 'fw.bin': image('12.0.2', 134) } })).build_number).toBe(baseline + 2);
+    expect((await publishRelease(t.platform, { product: 'ing', version: '12.0.2', files: { 'fw.bin': image('12.0.2', 134) } })).build_number).toBe(
+      baseline + 2,
+    );
   });
 
   it('two CI uploads of one version with different bytes at once: exactly one build, whose stored bytes hash to its sha256', async () => {

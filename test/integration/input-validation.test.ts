@@ -76,7 +76,12 @@ describe('every device route refuses garbage path parameters and headers with a 
 
   const fill = (path: string, value: string) => path.replace(/\{[^}]+\}/g, () => encodeURIComponent(value));
   const send = (method: string, path: string, headers: Record<string, string> = {}) =>
-    t.api.call(method, path.includes('releases/latest') || path.startsWith('/ota/') ? `${path}?current_version=1.0.0` : path, method === 'GET' ? undefined : BODY, headers);
+    t.api.call(
+      method,
+      path.includes('releases/latest') || path.startsWith('/ota/') ? `${path}?current_version=1.0.0` : path,
+      method === 'GET' ? undefined : BODY,
+      headers,
+    );
 
   const expectHonest = (r: { status: number; headers: Headers; text: string }, what: string) => {
     if (r.status >= 500) throw new Error(`${what}: ${r.status} ${r.text.slice(0, 200)}`);

@@ -15,7 +15,12 @@ const builds: Record<string, number> = {};
 
 const FF = { product_class: 'probe', product_hex: '0x00C0FFEE' };
 
-async function release(product: string, version: string, fill: number, opts: { chip?: 'esp32' | 'esp32s3'; manifest?: Record<string, unknown>; name?: string } = {}) {
+async function release(
+  product: string,
+  version: string,
+  fill: number,
+  opts: { chip?: 'esp32' | 'esp32s3'; manifest?: Record<string, unknown>; name?: string } = {},
+) {
   const image = buildEspImage({ chip: opts.chip ?? 'esp32', version, fill });
   const r = await publishRelease(t.platform, { product, version, files: { [opts.name ?? 'app.bin']: image }, manifest: { release: true, ...opts.manifest } });
   expect(r.status).toBe('accepted');

@@ -20,7 +20,12 @@ beforeAll(async () => {
       ['1.1.0', 2],
       ['1.2.0', 3],
     ] as const) {
-      const r = await publishRelease(t.platform, { product, version: v, files: { 'fw.bin': buildEspImage({ version: v, fill }) }, manifest: { release: true, app_version_check: false } });
+      const r = await publishRelease(t.platform, {
+        product,
+        version: v,
+        files: { 'fw.bin': buildEspImage({ version: v, fill }) },
+        manifest: { release: true, app_version_check: false },
+      });
       expect(r.status).toBe('accepted');
       builds[`${product}@${v}`] = r.build_number;
     }
@@ -32,7 +37,8 @@ afterAll(async () => {
 
 const check = (device_id: string, version: string, extra: Record<string, unknown> = {}) =>
   t.api.post('/api/v1/ota/check/', { product: 'oc', device_id, version, ...extra });
-const report = (device_id: string, build_number: number, status: string) => t.api.post('/api/v1/ota/status/', { product: 'oc', device_id, build_number, status });
+const report = (device_id: string, build_number: number, status: string) =>
+  t.api.post('/api/v1/ota/status/', { product: 'oc', device_id, build_number, status });
 const deploy = async (product: string, body: Record<string, unknown>) => {
   const r = await t.api.post(`/admin/v1/products/${product}/deployments`, body);
   expect(r.status).toBe(201);
@@ -44,7 +50,13 @@ const minutesFrom = (iso: string, minutes: number) => new Date(Date.parse(iso) +
 const arduino = (mac: string, version: string) =>
   fetch(`${t.platform.apiUrl}/api/v1/ota/arduino/ard`, {
     redirect: 'manual',
-    headers: { 'user-agent': 'ESP32-http-Update', 'x-ESP32-STA-MAC': mac, 'x-ESP32-free-space': '1966080', 'x-ESP32-mode': 'sketch', 'x-ESP32-version': version },
+    headers: {
+      'user-agent': 'ESP32-http-Update',
+      'x-ESP32-STA-MAC': mac,
+      'x-ESP32-free-space': '1966080',
+      'x-ESP32-mode': 'sketch',
+      'x-ESP32-version': version,
+    },
   });
 
 describe('report-less devices (Arduino HTTPUpdate)', () => {
@@ -55,7 +67,15 @@ describe('report-less devices (Arduino HTTPUpdate)', () => {
     // Each device flashes the image and reboots; HTTPUpdate then asks again with the new version.
     for (const mac of macs) expect((await arduino(mac, '1.1.0')).status).toBe(304);
     const d = await getDeployment('ard', dep.deployment_id);
-    expect(d.counts).toMatchObject({ offered: 3, succeeded: 3, failed: 0, timed_out: 0, in_flight: 0, inferred: { succeeded: 3, failed: 0 }, explicit: { succeeded: 0 } });
+    expect(d.counts).toMatchObject({
+      offered: 3,
+      succeeded: 3,
+      failed: 0,
+      timed_out: 0,
+      in_flight: 0,
+      inferred: { succeeded: 3, failed: 0 },
+      explicit: { succeeded: 0 },
+    });
     // Long after the timeout the sweeper finds nothing in flight: the rollout stays active.
     await t.platform.sweep(minutesFrom(d.created_at, 60));
     const after = await getDeployment('ard', dep.deployment_id);

@@ -23,7 +23,12 @@ beforeAll(async () => {
     ['1.5.0', 5, { required_step: true }],
     ['3.0.0', 6, { hw_revision_min: 2, hw_revision_max: 3 }],
   ] as const) {
-    const r = await publishRelease(t.platform, { product: 'ro', version: v, files: { 'fw.bin': buildEspImage({ version: v, fill }) }, manifest: { release: true, ...extra } });
+    const r = await publishRelease(t.platform, {
+      product: 'ro',
+      version: v,
+      files: { 'fw.bin': buildEspImage({ version: v, fill }) },
+      manifest: { release: true, ...extra },
+    });
     expect(r.status).toBe('accepted');
     builds[v] = r.build_number;
   }
@@ -32,8 +37,10 @@ afterAll(async () => {
   await t?.platform.stop();
 });
 
-const check = (device_id: string, extra: Record<string, unknown> = {}) => t.api.post('/api/v1/ota/check/', { product: 'ro', device_id, version: '1.0.0', ...extra });
-const report = (device_id: string, build_number: number, status: string) => t.api.post('/api/v1/ota/status/', { product: 'ro', device_id, build_number, status });
+const check = (device_id: string, extra: Record<string, unknown> = {}) =>
+  t.api.post('/api/v1/ota/check/', { product: 'ro', device_id, version: '1.0.0', ...extra });
+const report = (device_id: string, build_number: number, status: string) =>
+  t.api.post('/api/v1/ota/status/', { product: 'ro', device_id, build_number, status });
 const deploy = async (body: Record<string, unknown>) => {
   const r = await t.api.post('/admin/v1/products/ro/deployments', body);
   expect(r.status).toBe(201);
@@ -141,8 +148,12 @@ it('a device never gets a build it failed or rolled back from, in any deployment
 describe('a scheduled canary', () => {
   const SEED = 'canary-seed';
   // Devices inside the first step's cohort (1 %) and outside it but inside the second's (10 %).
-  const inFirst = ids('can', 5000).filter((id) => inCohort(SEED, id, 1)).slice(0, 3);
-  const onlySecond = ids('can', 5000).filter((id) => !inCohort(SEED, id, 1) && inCohort(SEED, id, 10)).slice(0, 3);
+  const inFirst = ids('can', 5000)
+    .filter((id) => inCohort(SEED, id, 1))
+    .slice(0, 3);
+  const onlySecond = ids('can', 5000)
+    .filter((id) => !inCohort(SEED, id, 1) && inCohort(SEED, id, 10))
+    .slice(0, 3);
 
   it('advances only when its gate passes', async () => {
     expect(inFirst).toHaveLength(3);
@@ -180,7 +191,9 @@ describe('a scheduled canary', () => {
     expect(d).toMatchObject({ percentage: 10, schedule: { current_step: 1 } });
 
     // More successes restore the rate (4/6 < 0.9 still fails; 18/20 passes).
-    for (const id of ids('can-more', 5000).filter((x) => inCohort(SEED, x, 10)).slice(0, 17)) {
+    for (const id of ids('can-more', 5000)
+      .filter((x) => inCohort(SEED, x, 10))
+      .slice(0, 17)) {
       await check(id, { channel: 'canary' });
       await report(id, builds['1.1.0']!, 'success');
     }
@@ -241,7 +254,12 @@ describe('compatibility on firmware and targeting', () => {
 
 it('a device quota answers over_limit (200) beyond it and registers nobody', async () => {
   await createProduct(t.api, 'quota', { chip: 'esp32', device_quota: 2 });
-  const fw = await publishRelease(t.platform, { product: 'quota', version: '1.0.0', files: { 'fw.bin': buildEspImage({ version: '1.0.0' }) }, manifest: { release: true } });
+  const fw = await publishRelease(t.platform, {
+    product: 'quota',
+    version: '1.0.0',
+    files: { 'fw.bin': buildEspImage({ version: '1.0.0' }) },
+    manifest: { release: true },
+  });
   const dep = (await t.api.post('/admin/v1/products/quota/deployments', { build: fw.build_number, percentage: 100 })).body;
   const q = (id: string) => t.api.post('/api/v1/ota/check/', { product: 'quota', device_id: id, version: '0.9.0' });
   expect((await q('q-1')).body.status).toBe('update_available');

@@ -3,8 +3,8 @@
  * CJS, node22) and held to a budget, so an import that drags in classic zod, zod's locales or an
  * SDK client a function does not use fails here rather than in a latency graph.
  */
-import { buildSync } from 'esbuild';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 
 const root = join(__dirname, '..', '..');
 const bundle = (fn: string) => {

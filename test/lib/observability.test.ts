@@ -5,8 +5,8 @@
  * options are tested on a small stack without bundling.
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -63,7 +63,10 @@ describe('OtaStack observability', () => {
 
     it('expect an errors alarm on the admin and upload functions', () => {
       for (const fn of [stack.adminApi.function, stack.ingest.uploadFunction]) {
-        template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(fn) } }] });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          MetricName: 'Errors',
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(fn) } }],
+        });
       }
     });
 
@@ -233,7 +236,9 @@ describe('OtaStack observability', () => {
 
     it.each([METRIC.check, METRIC.outcome, METRIC.ingest])('expect the %s widget to search the fleet-wide dimension set the handlers publish', (name) => {
       const schema = ['EspOta', ...FLEET_DIMENSIONS[name]].join(',');
-      const expressions = dashboardBody(template).widgets.flatMap((w) => (w.properties.metrics ?? []).map((m: unknown[]) => (m.at(-1) as { expression?: string }).expression));
+      const expressions = dashboardBody(template).widgets.flatMap((w) =>
+        (w.properties.metrics ?? []).map((m: unknown[]) => (m.at(-1) as { expression?: string }).expression),
+      );
       expect(expressions).toContain(`SEARCH('{${schema}} MetricName="${name}"', 'Sum', 300)`);
     });
 
@@ -263,7 +268,11 @@ type Props = Partial<ConstructorParameters<typeof Observability>[2]>;
 function smallStack(props: Props | ((s: Stack) => Props) = {}) {
   const s = new Stack(new App(), 'Small', { env: { account: '222222222222', region: 'us-east-1' } });
   const fn = (scope: Construct, id: string) =>
-    new lambda.Function(scope, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>1') });
+    new lambda.Function(scope, id, {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler=async()=>1'),
+    });
   const a = fn(s, 'Fn');
   const b = fn(new Construct(s, 'Other'), 'Fn');
   const obs = new Observability(s, 'Obs', {
@@ -297,7 +306,9 @@ describe('Observability options', () => {
   it('expect the functions prop to replace discovery, one alarm per function even with equal construct ids', () => {
     const { template: t, obs, stack: s, functions } = smallStack();
     const errors = resourcesOf(t, 'AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === 'Errors');
-    expect(errors.map(([, a]) => a.Properties.Dimensions[0].Value.Ref).sort()).toEqual(functions.map((f) => s.getLogicalId(f.node.defaultChild as never)).sort());
+    expect(errors.map(([, a]) => a.Properties.Dimensions[0].Value.Ref).sort()).toEqual(
+      functions.map((f) => s.getLogicalId(f.node.defaultChild as never)).sort(),
+    );
     expect(obs.functionErrorAlarms).toHaveLength(2);
   });
 

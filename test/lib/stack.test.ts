@@ -32,7 +32,9 @@ function actionsOf(fn: { role?: { node: { defaultChild?: unknown } } }): string[
 
 describe('routes', () => {
   it('creates every route of the route table, and nothing else', () => {
-    const keys = resources('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort();
+    const keys = resources('AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties.RouteKey)
+      .sort();
     expect(keys).toEqual(ROUTES.map(routeKey).sort());
   });
 
@@ -54,7 +56,12 @@ describe('routes', () => {
 
 describe('functions', () => {
   it('runs every function on nodejs22.x arm64 with an explicit log group that has retention', () => {
-    const ours = new Set(stack.node.findAll().filter((c) => c instanceof OtaFunction).map((c) => logicalId(c)));
+    const ours = new Set(
+      stack.node
+        .findAll()
+        .filter((c) => c instanceof OtaFunction)
+        .map((c) => logicalId(c)),
+    );
     const fns = resources('AWS::Lambda::Function').filter(([id]) => ours.has(id));
     expect(fns.length).toBe(ours.size);
     expect(ours.size).toBeGreaterThanOrEqual(5);
@@ -73,7 +80,9 @@ describe('functions', () => {
     expect(actions.some((a) => a.startsWith('s3:'))).toBe(false);
     expect(actions).not.toContain('secretsmanager:PutSecretValue');
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ CDN_BASE_URL: Match.anyValue(), SIGNING_KEY_PAIR_ID: Match.anyValue(), SIGNING_KEY_SECRET_ID: Match.anyValue() }) },
+      Environment: {
+        Variables: Match.objectLike({ CDN_BASE_URL: Match.anyValue(), SIGNING_KEY_PAIR_ID: Match.anyValue(), SIGNING_KEY_SECRET_ID: Match.anyValue() }),
+      },
     });
   });
 
@@ -201,12 +210,20 @@ describe('download logs', () => {
   it('expect the log bucket to keep ACLs (bucket owner preferred) and expire logs after 30 days when CloudFront writes to it', () => {
     const [, bucket] = resources('AWS::S3::Bucket').find(([id]) => id === logicalId(stack.downloadLogs.bucket))!;
     expect(bucket.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] });
-    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual(expect.arrayContaining([expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })]));
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual(
+      expect.arrayContaining([expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })]),
+    );
   });
 
   it('expect the download-log function to be invoked for .gz objects created under the prefix only', () => {
-    const [, notifications] = resources('Custom::S3BucketNotifications').find(([, r]) => r.Properties.BucketName?.Ref === logicalId(stack.downloadLogs.bucket))!;
-    const configs = notifications.Properties.NotificationConfiguration.LambdaFunctionConfigurations as { Events: string[]; Filter: { Key: { FilterRules: { Name: string; Value: string }[] } }; LambdaFunctionArn: unknown }[];
+    const [, notifications] = resources('Custom::S3BucketNotifications').find(
+      ([, r]) => r.Properties.BucketName?.Ref === logicalId(stack.downloadLogs.bucket),
+    )!;
+    const configs = notifications.Properties.NotificationConfiguration.LambdaFunctionConfigurations as {
+      Events: string[];
+      Filter: { Key: { FilterRules: { Name: string; Value: string }[] } };
+      LambdaFunctionArn: unknown;
+    }[];
     expect(configs).toHaveLength(1);
     expect(configs[0]!.Events).toEqual(['s3:ObjectCreated:*']);
     expect(configs[0]!.LambdaFunctionArn).toEqual({ 'Fn::GetAtt': [logicalId(stack.downloadLogs.function), 'Arn'] });
@@ -221,7 +238,10 @@ describe('download logs', () => {
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
     const s3Statements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
     expect(s3Statements).toEqual([
-      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.downloadLogs.bucket), 'Arn'] }, '/cdn/*']] } }),
+      expect.objectContaining({
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.downloadLogs.bucket), 'Arn'] }, '/cdn/*']] },
+      }),
     ]);
     const text = JSON.stringify(statements);
     expect(text).toContain(logicalId(stack.tables.devices));
@@ -232,7 +252,14 @@ describe('download logs', () => {
 
   it('expect the download-log function to know its bucket and prefix when deployed', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ CDN_LOG_BUCKET: { Ref: logicalId(stack.downloadLogs.bucket) }, CDN_LOG_PREFIX: 'cdn/', DEVICES_TABLE: Match.anyValue(), DEPLOYMENTS_TABLE: Match.anyValue() }) },
+      Environment: {
+        Variables: Match.objectLike({
+          CDN_LOG_BUCKET: { Ref: logicalId(stack.downloadLogs.bucket) },
+          CDN_LOG_PREFIX: 'cdn/',
+          DEVICES_TABLE: Match.anyValue(),
+          DEPLOYMENTS_TABLE: Match.anyValue(),
+        }),
+      },
     });
   });
 

@@ -4,9 +4,9 @@
  * (lambdas/shared/timeouts.ts) after exactly `maxAttempts` attempts, and the error maps to
  * 503 + Retry-After; the S3 client carries its budget too.
  */
+import { createServer, type Server, type Socket } from 'node:net';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { createServer, type Server, type Socket } from 'node:net';
 import { createDocumentClient } from '../../lambdas/shared/aws';
 import { httpHandler } from '../../lambdas/shared/http';
 import { createLogger } from '../../lambdas/shared/logger';
@@ -99,7 +99,11 @@ describe('S3 client', () => {
     const s3 = createS3Client(endpoint, { accessKeyId: 'a', secretAccessKey: 'b' });
     expect(await s3.config.maxAttempts()).toBe(S3_BUDGET.maxAttempts);
     const handlerConfig = await (s3.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> }).configProvider;
-    expect(handlerConfig).toMatchObject({ connectionTimeout: S3_BUDGET.connectionTimeoutMs, requestTimeout: S3_BUDGET.requestTimeoutMs, throwOnRequestTimeout: true });
+    expect(handlerConfig).toMatchObject({
+      connectionTimeout: S3_BUDGET.connectionTimeoutMs,
+      requestTimeout: S3_BUDGET.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    });
     s3.destroy();
   });
 });

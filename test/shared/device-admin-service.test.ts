@@ -239,6 +239,14 @@ describe('DeviceAdminService.iotaapOtas', () => {
     const otas = await service.iotaapOtas();
     expect(otas.map((o) => o.device)).toEqual(['dev-000', 'dev-204']);
     const a = (await devices.get('iot', 'dev-000'))!.assignment!;
-    expect(otas[0]).toEqual({ _id: a.assignmentId, device: 'dev-000', __v: 0, last_updated: a.assignedAt, owner: 'iot', path: 'firmware/iot/1/app.bin', version: '1.1.0' });
+    expect(otas[0]).toEqual({
+      _id: a.assignmentId,
+      device: 'dev-000',
+      __v: 0,
+      last_updated: a.assignedAt,
+      owner: 'iot',
+      path: 'firmware/iot/1/app.bin',
+      version: '1.1.0',
+    });
   });
 });

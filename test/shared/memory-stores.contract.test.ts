@@ -4,8 +4,8 @@
  * produce the same transcript (cursors compared by presence; they are opaque). A few explicit
  * expectations pin what the transcript must say, so the two cannot agree on something wrong.
  */
-import { createDocumentClient } from '../../lambdas/shared/aws';
 import { ZERO_COUNTS, type Assignment, type Deployment, type Device, type Firmware } from '../../lambdas/core/model';
+import { createDocumentClient } from '../../lambdas/shared/aws';
 import { CatalogStore } from '../../lambdas/shared/store/catalog-store';
 import { DeploymentStore } from '../../lambdas/shared/store/deployment-store';
 import { DeviceStore, HISTORY_LIMIT } from '../../lambdas/shared/store/device-store';
@@ -38,8 +38,7 @@ afterAll(async () => {
 });
 
 /** Cursors are opaque: only whether there is one is part of the contract. */
-const normalize = (v: unknown): unknown =>
-  JSON.parse(JSON.stringify(v ?? null, (k, x) => (k === 'cursor' ? x !== undefined && x !== null : x)));
+const normalize = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null, (k, x) => (k === 'cursor' ? x !== undefined && x !== null : x)));
 
 let run = 0;
 /** Runs `scenario` on fresh in-memory stores and on dynalite (fresh ids), returns both transcripts. */
@@ -101,10 +100,16 @@ const assignment = (id: string, build: number): Assignment => ({
 describe('catalog store contract', () => {
   it('expect the same products when put twice, keys set, a field dropped and a build allocated', async () => {
     const r = await both(async ({ catalog }, id) => {
-      const first = await catalog.putProduct({ productId: id, name: 'n', chip: 'esp32', autoRegister: true, securityMode: 'open', pollIntervalS: 900, deviceQuota: 5 }, T0);
+      const first = await catalog.putProduct(
+        { productId: id, name: 'n', chip: 'esp32', autoRegister: true, securityMode: 'open', pollIntervalS: 900, deviceQuota: 5 },
+        T0,
+      );
       const build = await catalog.allocateBuildNumber(id);
       await catalog.setProductKeys(id, 'h1', undefined);
-      const second = await catalog.putProduct({ productId: id, name: 'm', chip: 'esp32', autoRegister: false, securityMode: 'open', pollIntervalS: 600, deviceQuota: undefined }, T1);
+      const second = await catalog.putProduct(
+        { productId: id, name: 'm', chip: 'esp32', autoRegister: false, securityMode: 'open', pollIntervalS: 600, deviceQuota: undefined },
+        T1,
+      );
       const missingKeys = await catalog.setProductKeys(`${id}-missing`, 'h', undefined).then(
         () => 'ok',
         (e: Error) => e.name,
@@ -112,7 +117,12 @@ describe('catalog store contract', () => {
       return { first, build, second, read: await catalog.getProduct(id), missingKeys };
     });
     expect(r.memory).toEqual(r.dynamo);
-    expect(r.memory).toMatchObject({ first: { created: true }, build: 1, second: { created: false, product: { createdAt: T0, updatedAt: T1, productKeyHash: 'h1' } }, missingKeys: 'ConditionalCheckFailedException' });
+    expect(r.memory).toMatchObject({
+      first: { created: true },
+      build: 1,
+      second: { created: false, product: { createdAt: T0, updatedAt: T1, productKeyHash: 'h1' } },
+      missingKeys: 'ConditionalCheckFailedException',
+    });
     expect((r.memory as { read: object }).read).not.toHaveProperty('deviceQuota');
     expect((r.memory as { read: object }).read).not.toHaveProperty('buildCounter');
   });
@@ -316,7 +326,13 @@ describe('device store contract', () => {
       return { step: step.map((s) => s ?? null), wrongDeployment: wrongDeployment ?? null, settled, twice: twice ?? null, device: await devices.get(id, 'd1') };
     });
     expect(r.memory).toEqual(r.dynamo);
-    expect(r.memory).toMatchObject({ step: [{ downloadedAt: T1 }, null], wrongDeployment: null, settled: { outcome: 'failed', inferred: true }, twice: null, device: { failedBuilds: [2] } });
+    expect(r.memory).toMatchObject({
+      step: [{ downloadedAt: T1 }, null],
+      wrongDeployment: null,
+      settled: { outcome: 'failed', inferred: true },
+      twice: null,
+      device: { failedBuilds: [2] },
+    });
   });
 
   it('expect the same device pages (by id, prefix, cursor at the Limit), patches and tokens', async () => {

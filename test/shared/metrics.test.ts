@@ -24,7 +24,12 @@ let stdout: string[];
 let stderr: string[];
 const saved = { ...process.env };
 
-const lines = (): Emf[] => stdout.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const lines = (): Emf[] =>
+  stdout
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 const only = (): Emf => {
   const all = lines();
   expect(all).toHaveLength(1);

@@ -76,13 +76,17 @@ describe('parseRequest', () => {
   });
 
   it('expect a garbage path parameter to be a 400 naming that parameter, before any implementation runs', () => {
-    expect(() => parseRequest(getThing, event('', { productId: 'p1', deviceId: 'x'.repeat(3000) }))).toThrow(expect.objectContaining({ code: 'invalid_device_id' }));
+    expect(() => parseRequest(getThing, event('', { productId: 'p1', deviceId: 'x'.repeat(3000) }))).toThrow(
+      expect.objectContaining({ code: 'invalid_device_id' }),
+    );
     expect(() => parseRequest(getThing, event('', { productId: 'NOT VALID', deviceId: 'd' }))).toThrow(expect.objectContaining({ code: 'invalid_product_id' }));
   });
 
   it('expect query and body parsed by the declared schemas', () => {
     expect(parseRequest(getThing, event('', { productId: 'p', deviceId: 'd' }, { queryStringParameters: { n: '3' } })).query).toEqual({ n: 3 });
-    expect(() => parseRequest(putThing, event('', { productId: 'p' }, { body: '{"n":1,"x":2}' }))).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+    expect(() => parseRequest(putThing, event('', { productId: 'p' }, { body: '{"n":1,"x":2}' }))).toThrow(
+      expect.objectContaining({ code: 'validation_failed' }),
+    );
     expect(() => parseRequest(putThing, event('', { productId: 'p' }, { body: '' }))).toThrow(expect.objectContaining({ code: 'invalid_json' }));
   });
 });
@@ -105,7 +109,10 @@ describe('operationsHandler', () => {
 
   it("expect a protocol's own error shape to win, including for parameter errors, and faults to be a 503", async () => {
     const shaped = operationsHandler(createLogger('test'), [getThing], {
-      getThing: { handle: async () => Promise.reject(new Error('db down')), onError: (e: unknown) => (e instanceof Error && 'code' in e ? json(400, { msg: 'bad' }) : undefined) },
+      getThing: {
+        handle: async () => Promise.reject(new Error('db down')),
+        onError: (e: unknown) => (e instanceof Error && 'code' in e ? json(400, { msg: 'bad' }) : undefined),
+      },
     });
     const bad = await shaped(event('GET /t/{productId}/{deviceId}', { productId: 'p', deviceId: '!!' }), ctx);
     expect([bad.statusCode, JSON.parse(bad.body!)]).toEqual([400, { msg: 'bad' }]);

@@ -32,7 +32,15 @@ import { versionIdentity } from '../../lambdas/core/version';
 import { firmwareSk, type ProductInput, type VersionLock } from '../../lambdas/shared/store/catalog-store';
 import { decodeCursor, encodeCursor, type Page } from '../../lambdas/shared/store/ddb';
 import type { CounterName, InFlightOffer } from '../../lambdas/shared/store/deployment-store';
-import { HISTORY_LIMIT, devicePk, type AssignOutcome, type DevicePatch, type ReportInput, type ReportOutcome, type SlotClaim } from '../../lambdas/shared/store/device-store';
+import {
+  HISTORY_LIMIT,
+  devicePk,
+  type AssignOutcome,
+  type DevicePatch,
+  type ReportInput,
+  type ReportOutcome,
+  type SlotClaim,
+} from '../../lambdas/shared/store/device-store';
 import type { CatalogStorePort, DeploymentStorePort, DeviceStorePort } from '../../lambdas/shared/store/ports';
 
 type Item = Record<string, unknown>;
@@ -56,7 +64,13 @@ function page<T>(sorted: readonly { key: Item; value: T }[], opts: { limit?: num
   const limit = opts.limit ?? 50;
   const evaluated = sorted.slice(startAt, startAt + limit);
   const last = evaluated.length === limit ? evaluated[evaluated.length - 1] : undefined;
-  return { items: evaluated.map((e) => e.value).filter(keep).map(copy), cursor: last ? encodeCursor(last.key) : undefined };
+  return {
+    items: evaluated
+      .map((e) => e.value)
+      .filter(keep)
+      .map(copy),
+    cursor: last ? encodeCursor(last.key) : undefined,
+  };
 }
 
 class Faults {
@@ -158,7 +172,10 @@ export class MemoryCatalogStore extends Faults implements CatalogStorePort {
     this.check('setProductKeys');
     const p = this.products.get(productId);
     if (!p) throw new ConditionalCheckFailedException();
-    for (const [k, v] of [['productKeyHash', current], ['previousProductKeyHash', previous]] as const) {
+    for (const [k, v] of [
+      ['productKeyHash', current],
+      ['previousProductKeyHash', previous],
+    ] as const) {
       if (v === undefined) delete p[k];
       else p[k] = v;
     }
@@ -197,7 +214,10 @@ export class MemoryCatalogStore extends Faults implements CatalogStorePort {
 
   async listFirmwareInStates(productId: string, states: readonly FirmwareState[]): Promise<Firmware[]> {
     this.check('listFirmwareInStates');
-    return [...(this.firmware.get(productId)?.values() ?? [])].filter((fw) => states.includes(fw.state)).sort((a, b) => a.build - b.build).map(copy);
+    return [...(this.firmware.get(productId)?.values() ?? [])]
+      .filter((fw) => states.includes(fw.state))
+      .sort((a, b) => a.build - b.build)
+      .map(copy);
   }
 }
 
@@ -254,7 +274,14 @@ export class MemoryDeploymentStore extends Faults implements DeploymentStorePort
       .map(MemoryDeploymentStore.toDeployment);
   }
 
-  async transition(productId: string, deploymentId: string, from: readonly DeploymentState[], to: DeploymentState, reason: string | undefined, now: string): Promise<Deployment | undefined> {
+  async transition(
+    productId: string,
+    deploymentId: string,
+    from: readonly DeploymentState[],
+    to: DeploymentState,
+    reason: string | undefined,
+    now: string,
+  ): Promise<Deployment | undefined> {
     this.check('transition');
     const i = this.item(productId, deploymentId);
     if (!i || !from.includes(i.d.state)) return undefined;
@@ -300,7 +327,14 @@ export class MemoryDeploymentStore extends Faults implements DeploymentStorePort
     return this.write(i, { state: 'active', updatedAt: now, stateReason: undefined });
   }
 
-  async advanceStep(productId: string, deploymentId: string, fromStep: number, toStep: number, percentage: number, now: string): Promise<Deployment | undefined> {
+  async advanceStep(
+    productId: string,
+    deploymentId: string,
+    fromStep: number,
+    toStep: number,
+    percentage: number,
+    now: string,
+  ): Promise<Deployment | undefined> {
     this.check('advanceStep');
     const i = this.item(productId, deploymentId);
     if (!i || i.d.state !== 'active' || i.d.schedule?.currentStep !== fromStep || !(i.d.percentage <= percentage)) return undefined;
@@ -362,7 +396,10 @@ export class MemoryDeviceStore extends Faults implements DeviceStorePort {
 
   private static addFailed(i: DeviceItem, builds: readonly number[], add: boolean): void {
     const set = new Set((i.device.failedBuilds as number[] | undefined) ?? []);
-    for (const b of builds) (add ? set.add(b) : set.delete(b));
+    for (const b of builds) {
+      if (add) set.add(b);
+      else set.delete(b);
+    }
     if (set.size) i.device.failedBuilds = [...set];
     else delete i.device.failedBuilds;
   }
@@ -464,7 +501,13 @@ export class MemoryDeviceStore extends Faults implements DeviceStorePort {
     if (inferred || outcome === 'timed_out') {
       const status = outcome === 'succeeded' ? 'success' : outcome === 'timed_out' ? 'timed_out' : outcome === 'failed' ? 'failed' : 'rolled_back';
       length = MemoryDeviceStore.append(i, [
-        { build: match.build, status, at, ...(match.deploymentId ? { deploymentId: match.deploymentId } : {}), ...(inferred ? { inferred: true, reason: inferred.reason } : {}) },
+        {
+          build: match.build,
+          status,
+          at,
+          ...(match.deploymentId ? { deploymentId: match.deploymentId } : {}),
+          ...(inferred ? { inferred: true, reason: inferred.reason } : {}),
+        },
       ]);
     }
     const settled = MemoryDeviceStore.toDevice(i).lastOffer;
@@ -472,7 +515,13 @@ export class MemoryDeviceStore extends Faults implements DeviceStorePort {
     return settled;
   }
 
-  async markOfferStep(productId: string, deviceId: string, build: number, step: 'downloadingAt' | 'installingAt' | 'downloadedAt', at: string): Promise<OfferRecord | undefined> {
+  async markOfferStep(
+    productId: string,
+    deviceId: string,
+    build: number,
+    step: 'downloadingAt' | 'installingAt' | 'downloadedAt',
+    at: string,
+  ): Promise<OfferRecord | undefined> {
     this.check('markOfferStep');
     const i = this.item(productId, deviceId);
     const offer = i?.device.lastOffer as OfferRecord | undefined;
@@ -489,7 +538,10 @@ export class MemoryDeviceStore extends Faults implements DeviceStorePort {
     if (!builds.length) return this.get(productId, deviceId, true);
     const i = this.item(productId, deviceId);
     if (!i) return undefined;
-    const length = MemoryDeviceStore.append(i, builds.map((build) => ({ build, status: 'failed_build_cleared' as const, at, message })));
+    const length = MemoryDeviceStore.append(
+      i,
+      builds.map((build) => ({ build, status: 'failed_build_cleared' as const, at, message })),
+    );
     MemoryDeviceStore.addFailed(i, builds, false);
     const device = MemoryDeviceStore.toDevice(i);
     MemoryDeviceStore.trim(i, length);
@@ -499,7 +551,10 @@ export class MemoryDeviceStore extends Faults implements DeviceStorePort {
   async listByProduct(productId: string, opts: { limit?: number; cursor?: string; prefix?: string } = {}): Promise<Page<Device>> {
     this.check('listByProduct');
     const sorted = [...this.items.entries()]
-      .filter(([, i]) => i.device.productId === productId && typeof i.device.deviceId === 'string' && (!opts.prefix || (i.device.deviceId as string).startsWith(opts.prefix)))
+      .filter(
+        ([, i]) =>
+          i.device.productId === productId && typeof i.device.deviceId === 'string' && (!opts.prefix || (i.device.deviceId as string).startsWith(opts.prefix)),
+      )
       .sort(([, a], [, b]) => byKey(a.device.deviceId as string, b.device.deviceId as string))
       .map(([pk, i]) => ({ key: { productId, deviceId: i.device.deviceId, pk }, value: i }));
     const p = page(sorted, opts);
@@ -516,7 +571,14 @@ export class MemoryDeviceStore extends Faults implements DeviceStorePort {
     return 'assigned';
   }
 
-  async transitionAssignment(productId: string, deviceId: string, assignmentId: string, from: readonly AssignmentState[], to: AssignmentState, now: string): Promise<boolean> {
+  async transitionAssignment(
+    productId: string,
+    deviceId: string,
+    assignmentId: string,
+    from: readonly AssignmentState[],
+    to: AssignmentState,
+    now: string,
+  ): Promise<boolean> {
     this.check('transitionAssignment');
     const a = this.item(productId, deviceId)?.device.assignment as Assignment | undefined;
     if (!a || a.assignmentId !== assignmentId || !from.includes(a.state)) return false;
@@ -569,7 +631,10 @@ export class MemoryDeviceStore extends Faults implements DeviceStorePort {
 
   async findByGlobalId(deviceId: string): Promise<Device[]> {
     this.check('findByGlobalId');
-    return [...this.items.values()].filter((i) => i.device.globalId === deviceId).slice(0, 2).map(MemoryDeviceStore.toDevice);
+    return [...this.items.values()]
+      .filter((i) => i.device.globalId === deviceId)
+      .slice(0, 2)
+      .map(MemoryDeviceStore.toDevice);
   }
 }
 

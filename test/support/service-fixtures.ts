@@ -50,7 +50,13 @@ export const firmwareRecord = (productId: string, build: number, state: Firmware
   createdAt: T0,
 });
 
-export const deploymentRecord = (productId: string, deploymentId: string, build: number, state: Deployment['state'] = 'active', createdAt = T0): Deployment => ({
+export const deploymentRecord = (
+  productId: string,
+  deploymentId: string,
+  build: number,
+  state: Deployment['state'] = 'active',
+  createdAt = T0,
+): Deployment => ({
   productId,
   deploymentId,
   build,

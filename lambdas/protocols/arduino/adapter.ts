@@ -5,13 +5,13 @@
  * `updateSpiffs()` requests (x-ESP32-mode: spiffs) always get 304: the app image is never flashed into a filesystem.
  * Sketch must call `httpUpdate.setFollowRedirects(HTTPC_FORCE_FOLLOW_REDIRECTS)`.
  */
-import type { Implementations } from '../../shared/operations';
-import type { arduinoHttpUpdate } from './contract';
 import { DomainError } from '../../core/errors';
-import { parseArduinoHeaders } from './wire';
 import { presentedSecret } from '../../core/security';
 import { empty, json } from '../../shared/http';
+import type { Implementations } from '../../shared/operations';
 import type { ProtocolDeps } from '../types';
+import type { arduinoHttpUpdate } from './contract';
+import { parseArduinoHeaders } from './wire';
 
 export function arduinoRoutes(deps: ProtocolDeps): Implementations<typeof arduinoHttpUpdate> {
   return {
@@ -32,9 +32,9 @@ export function arduinoRoutes(deps: ProtocolDeps): Implementations<typeof arduin
         const r = await deps.checks.check(productId, { deviceId: req.deviceId, version, hw: {} }, { credential: presentedSecret(headers) });
         if (r.unauthorized) return json(403, { error: { code: 'forbidden', message: 'Invalid or missing credential' } });
         if (r.decision.status !== 'update_available' || !r.offer) return empty(304);
-        // Fix: `updateSpiffs()` (x-ESP32-mode: spiffs) flashes the answer into the filesystem
-        // partition; redirecting it to the app image destroyed the device's filesystem. Only a
-        // sketch-mode request may get the app image; anything else has nothing to install.
+        // `updateSpiffs()` (x-ESP32-mode: spiffs) flashes the answer into the filesystem partition:
+        // the app image there would destroy the device's filesystem. Only a sketch-mode request may
+        // get the app image; anything else has nothing to install.
         if (req.filesystem) return empty(304);
         if (req.freeSpace !== undefined && r.offer.app.size > req.freeSpace) return empty(304); // would not fit: do not start
         return empty(302, { location: r.offer.appUrl });

@@ -3,7 +3,6 @@ import * as z from 'zod/mini';
 import { operation } from '../../contract/operation';
 import { ErrorBody, productIdParam } from '../../contract/schema';
 
-
 /** lambdas/core/protocols/arduino.ts `parseArduinoHeaders` (names are case-insensitive). */
 export const ArduinoHeaders = z.object({
   'x-ESP32-STA-MAC': z.string().check(z.describe('Station MAC; identifies the device')),

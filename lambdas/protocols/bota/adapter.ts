@@ -8,17 +8,17 @@
  *   whether a newer RELEASED build exists for that model, with signed `bin` and `ufw` URLs, for
  *   the phone app's Bluetooth path (no assignment needed).
  */
-import type { Implementations } from '../../shared/operations';
-import type { botaHeartbeat, botaLatestRelease } from './contract';
 import { normalizeDeviceId, DEVICE_ID_PATTERN } from '../../core/device-id';
 import { DomainError } from '../../core/errors';
-import { botaArtifact, HeartbeatSchema, ReleaseQuerySchema } from './wire';
 import { authorizeDevice, presentedSecret } from '../../core/security';
 import { compareVersions, isNewerVersion } from '../../core/version';
 import { signOffer } from '../../shared/check-service';
 import { json, parseJsonBody, validate } from '../../shared/http';
+import type { Implementations } from '../../shared/operations';
 import type { StatusService } from '../../shared/status-service';
 import type { ProtocolDeps } from '../types';
+import type { botaHeartbeat, botaLatestRelease } from './contract';
+import { botaArtifact, HeartbeatSchema, ReleaseQuerySchema } from './wire';
 
 export function botaReleaseRoutes(deps: ProtocolDeps): Implementations<typeof botaLatestRelease> {
   return {
@@ -72,8 +72,8 @@ export function botaHeartbeatRoutes(deps: ProtocolDeps & { readonly statuses: St
         if (hb.ota_status) {
           const before = await deps.devices.get(hb.product, deviceId, true);
           // The build last sent to the device: a delivered assignment's, else the last deployment offer.
-          // (Fix: an applied/failed assignment is history; it used to claim every later failure, so the
-          // build the device runs was marked failed and the deployment build that failed was re-offered.)
+          // An applied or failed assignment is history: it must not claim later failures (that would
+          // mark the running build failed and re-offer the deployment build that did fail).
           const a = before?.assignment;
           const build = a?.state === 'delivered' ? a.build : before?.lastOffer?.build;
           if (build !== undefined) {
@@ -81,7 +81,11 @@ export function botaHeartbeatRoutes(deps: ProtocolDeps & { readonly statuses: St
             device = await deps.devices.get(hb.product, deviceId, true); // read our own write
           }
         }
-        const r = await deps.checks.check(hb.product, { deviceId, version: hb.firmware_version, hw: { board: hb.model } }, { credential, ...(device ? { device } : {}) });
+        const r = await deps.checks.check(
+          hb.product,
+          { deviceId, version: hb.firmware_version, hw: { board: hb.model } },
+          { credential, ...(device ? { device } : {}) },
+        );
         const known = r.decision.status === 'update_available' || r.decision.status === 'no_update';
         const ota =
           r.decision.status === 'update_available' && r.offer

@@ -1,34 +1,40 @@
 /** Bota heartbeat and the app's release lookup. Pure: the contract entries of this protocol (see lambdas/contract/). */
 import * as z from 'zod/mini';
-import { HeartbeatSchema, ReleaseQuerySchema } from './wire';
 import { operation } from '../../contract/operation';
 import { str, count, buildNumber, timestamp, sha256, crc32, signedUrl, named, CHECK_STATUSES, deviceIdParam, productIdParam } from '../../contract/schema';
+import { HeartbeatSchema, ReleaseQuerySchema } from './wire';
 
 export const BotaHeartbeatRequest = named('BotaHeartbeatRequest', HeartbeatSchema);
 const BotaArtifactShape = { url: signedUrl(), size: count(), crc32: crc32(), sha256: sha256() };
 
 export const BotaArtifact = named('BotaArtifact', z.object(BotaArtifactShape));
-export const BotaHeartbeatResponse = named('BotaHeartbeatResponse', z.object({
-  ok: z.boolean().check(z.describe('false for unknown product/device or a failing credential')),
-  status: z.enum(CHECK_STATUSES),
-  server_time: timestamp(),
-  next_heartbeat_s: count(),
-  ota: z.nullable(z.object({ version: str(), build_number: buildNumber(), ...BotaArtifactShape, assignment_id: z.optional(str()) })),
-}));
-export const BotaLatestRelease = named('BotaLatestRelease', z.union([
+export const BotaHeartbeatResponse = named(
+  'BotaHeartbeatResponse',
   z.object({
-    status: z.literal('update_available'),
-    update_available: z.literal(true),
-    version: str(),
-    build_number: buildNumber(),
-    notes: z.nullable(str()),
-    released_at: z.nullable(timestamp()),
-    bin: BotaArtifact,
-    ufw: z.nullable(BotaArtifact),
+    ok: z.boolean().check(z.describe('false for unknown product/device or a failing credential')),
+    status: z.enum(CHECK_STATUSES),
+    server_time: timestamp(),
+    next_heartbeat_s: count(),
+    ota: z.nullable(z.object({ version: str(), build_number: buildNumber(), ...BotaArtifactShape, assignment_id: z.optional(str()) })),
   }),
-  z.object({ status: z.literal('no_update'), update_available: z.literal(false), current_version: str() }),
-  z.object({ status: z.enum(['unknown_product', 'unauthorized']), update_available: z.literal(false) }),
-]));
+);
+export const BotaLatestRelease = named(
+  'BotaLatestRelease',
+  z.union([
+    z.object({
+      status: z.literal('update_available'),
+      update_available: z.literal(true),
+      version: str(),
+      build_number: buildNumber(),
+      notes: z.nullable(str()),
+      released_at: z.nullable(timestamp()),
+      bin: BotaArtifact,
+      ufw: z.nullable(BotaArtifact),
+    }),
+    z.object({ status: z.literal('no_update'), update_available: z.literal(false), current_version: str() }),
+    z.object({ status: z.enum(['unknown_product', 'unauthorized']), update_available: z.literal(false) }),
+  ]),
+);
 
 export const botaHeartbeat = operation({
   id: 'botaHeartbeat',
@@ -43,7 +49,12 @@ export const botaHeartbeat = operation({
   description:
     'Records the running version; while an assignment (or deployment offer) is pending the response carries its OTA manifest. Running the assigned version makes the assignment `applied`; `ota_status: failed` makes it `failed`.',
   body: { schema: BotaHeartbeatRequest, required: true },
-  responses: { 200: { description: 'Heartbeat recorded; `ota` is null without an offer', body: BotaHeartbeatResponse }, 400: 'BadRequest', 413: 'PayloadTooLarge', 503: 'Unavailable' },
+  responses: {
+    200: { description: 'Heartbeat recorded; `ota` is null without an offer', body: BotaHeartbeatResponse },
+    400: 'BadRequest',
+    413: 'PayloadTooLarge',
+    503: 'Unavailable',
+  },
 });
 
 export const botaLatestRelease = operation({

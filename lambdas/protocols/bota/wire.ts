@@ -3,8 +3,8 @@
  * phone app's "is a newer release out for this model" lookup (bin for HTTP OTA, ufw for BLE).
  */
 import * as z from 'zod/mini';
-import type { FirmwareFile } from '../../core/model';
 import { PRODUCT_ID_PATTERN } from '../../core/manifest';
+import type { FirmwareFile } from '../../core/model';
 import { isValidVersion } from '../../core/version';
 
 export const HeartbeatSchema = z.object({

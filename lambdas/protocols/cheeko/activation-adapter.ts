@@ -3,8 +3,8 @@
  * an empty body for an unknown device, a missing MAC or any internal error. One cached product
  * lookup and one device GetItem. Its own file: the activation function bundles nothing else.
  */
-import { authorizeDevice, presentedSecret } from '../../core/security';
 import { isDomainError } from '../../core/errors';
+import { authorizeDevice, presentedSecret } from '../../core/security';
 import type { ProductConfigCache } from '../../shared/config-cache';
 import { empty, header, parseJsonBody, retryAfterSeconds, text } from '../../shared/http';
 import type { Logger } from '../../shared/logger';
@@ -15,7 +15,11 @@ import type { cheekoActivate } from './contract';
 import { cheekoAlias } from './index';
 import { cheekoApplication, resolveCheekoMac } from './wire';
 
-export function cheekoActivateRoutes(deps: { readonly config: ProductConfigCache; readonly devices: DeviceStore; readonly logger: Logger }): Implementations<typeof cheekoActivate> {
+export function cheekoActivateRoutes(deps: {
+  readonly config: ProductConfigCache;
+  readonly devices: DeviceStore;
+  readonly logger: Logger;
+}): Implementations<typeof cheekoActivate> {
   const { config, devices, logger } = deps;
   return {
     cheekoActivate: {
@@ -31,7 +35,8 @@ export function cheekoActivateRoutes(deps: { readonly config: ProductConfigCache
         if ('error' in mac) return empty(202);
         // Length-capped like the check route's (an overlong one is no bound application, never a DynamoDB key).
         const application = cheekoApplication(body.application);
-        const product = (application ? await config.productByAlias(cheekoAlias(application)) : undefined) ?? (await config.productByAlias(cheekoAlias(undefined)));
+        const product =
+          (application ? await config.productByAlias(cheekoAlias(application)) : undefined) ?? (await config.productByAlias(cheekoAlias(undefined)));
         if (!product) return empty(202);
         const device = await devices.get(product.productId, mac.mac);
         if (!device || !device.active || !authorizeDevice(product, device, presentedSecret(event.headers ?? {}, str(body.token)))) return empty(202);

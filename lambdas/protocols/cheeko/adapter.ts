@@ -7,21 +7,23 @@
  * Product mapping: the body's (or query's) `application` names a product bound to it; requests
  * without one go to the product bound as the Cheeko default.
  */
-import type { Implementations } from '../../shared/operations';
-import type { cheekoCheck, cheekoStatus } from './contract';
-import { cheekoAlias } from './index';
 import { DomainError, isDomainError } from '../../core/errors';
-import { CHEEKO_DEFAULT_BOARDS, cheekoApplication, cheekoFirmware, latestVersionsByBoard, parseCheekoBody, resolveCheekoMac, serverTime } from './wire';
 import { presentedSecret } from '../../core/security';
 import { compareVersions, isValidVersion } from '../../core/version';
 import { header, json, parseJsonBody, retryAfterSeconds } from '../../shared/http';
 import { countMaskedFault } from '../../shared/metrics';
+import type { Implementations } from '../../shared/operations';
 import type { ProtocolDeps } from '../types';
+import type { cheekoCheck, cheekoStatus } from './contract';
+import { cheekoAlias } from './index';
+import { CHEEKO_DEFAULT_BOARDS, cheekoApplication, cheekoFirmware, latestVersionsByBoard, parseCheekoBody, resolveCheekoMac, serverTime } from './wire';
 
 export function cheekoRoutes(deps: ProtocolDeps): Implementations<typeof cheekoCheck | typeof cheekoStatus> {
   const productFor = (raw: unknown) => {
     const application = cheekoApplication(raw);
-    return application ? deps.config.productByAlias(cheekoAlias(application)).then((p) => p ?? deps.config.productByAlias(cheekoAlias(undefined))) : deps.config.productByAlias(cheekoAlias(undefined));
+    return application
+      ? deps.config.productByAlias(cheekoAlias(application)).then((p) => p ?? deps.config.productByAlias(cheekoAlias(undefined)))
+      : deps.config.productByAlias(cheekoAlias(undefined));
   };
 
   return {
@@ -51,7 +53,12 @@ export function cheekoRoutes(deps: ProtocolDeps): Implementations<typeof cheekoC
           json(200, {
             // What the device reports first: `device` is the item as read BEFORE this check, so preferring
             // it echoed the previous version/board after an update (seed: "Version reported by device").
-            device: { mac: mac.mac, currentVersion: body.version ?? device.currentVersion ?? '', board: body.board ?? device.board ?? '', autoUpdate: device.autoUpdate ?? true },
+            device: {
+              mac: mac.mac,
+              currentVersion: body.version ?? device.currentVersion ?? '',
+              board: body.board ?? device.board ?? '',
+              autoUpdate: device.autoUpdate ?? true,
+            },
             firmware,
             serverTime: serverTime(now),
           });

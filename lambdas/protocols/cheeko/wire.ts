@@ -49,7 +49,10 @@ export function cheekoApplication(v: unknown): string | undefined {
 }
 
 /** `Device-Id` header first, then body `mac`, then `mac_address`. */
-export function resolveCheekoMac(headerValue: string | undefined, body: { mac?: string; mac_address?: string }): { mac: string } | { error: typeof CHEEKO_MISSING_MAC | typeof CHEEKO_INVALID_MAC } {
+export function resolveCheekoMac(
+  headerValue: string | undefined,
+  body: { mac?: string; mac_address?: string },
+): { mac: string } | { error: typeof CHEEKO_MISSING_MAC | typeof CHEEKO_INVALID_MAC } {
   const raw = headerValue?.trim() || body.mac?.trim() || body.mac_address?.trim();
   if (!raw) return { error: CHEEKO_MISSING_MAC };
   if (!isMacAddress(raw)) return { error: CHEEKO_INVALID_MAC };

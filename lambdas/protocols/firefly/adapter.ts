@@ -15,19 +15,19 @@
  * library's HTTPClient would otherwise reuse the socket for the firmware GET when the CDN has the
  * same host name on another port (`setReuse(true)` in `esp32FOTA::setupHTTP`).
  */
-import type { Implementations } from '../../shared/operations';
-import type { fireflyManifest as fireflyManifestOp } from './contract';
-import { fireflyAlias } from './index';
 import { normalizeDeviceId } from '../../core/device-id';
 import { DomainError } from '../../core/errors';
 import { DEFAULT_CHANNEL, type Deployment, type OfferedBuild, type Product } from '../../core/model';
-import { compareVersions } from '../../core/version';
-import { esp32FotaDeviceId, esp32FotaIsNewer, fireflyManifest, FireflyQuerySchema, PRODUCT_HEX_PATTERN, type FireflyQuery } from './wire';
 import { authorizeDevice, presentedSecret } from '../../core/security';
 import { selectOffer } from '../../core/select';
+import { compareVersions } from '../../core/version';
 import { signOffer } from '../../shared/check-service';
 import { json, validate } from '../../shared/http';
+import type { Implementations } from '../../shared/operations';
 import type { ProtocolDeps } from '../types';
+import type { fireflyManifest as fireflyManifestOp } from './contract';
+import { fireflyAlias } from './index';
+import { esp32FotaDeviceId, esp32FotaIsNewer, fireflyManifest, FireflyQuerySchema, PRODUCT_HEX_PATTERN, type FireflyQuery } from './wire';
 
 const CLOSE = { connection: 'close' };
 const reply = (status: number, body: unknown) => json(status, body, CLOSE);
@@ -93,9 +93,7 @@ export function fireflyRoutes(deps: ProtocolDeps): Implementations<typeof firefl
         // A version we never released (a dev build): its own version with the latest release's URLs.
         // esp32FOTA needs url or host/port/bin to accept the manifest at all (else "JSON manifest was
         // missing one of the required keys"), then does not update because the version is not newer.
-        const latest = (await openToAll(product, query.channel))
-          .map((d) => d.firmware)
-          .sort((a, b) => compareVersions(b.version, a.version))[0];
+        const latest = (await openToAll(product, query.channel)).map((d) => d.firmware).sort((a, b) => compareVersions(b.version, a.version))[0];
         if (!latest) return notFound('no_release', `No release of ${productClass}/${productHex} is available`);
         const signed = await signOffer(deps.signer, latest);
         return reply(200, fireflyManifest(latest.firmwareType, query.current_version, { app: signed.appUrl, ...(signed.uiUrl ? { ui: signed.uiUrl } : {}) }));

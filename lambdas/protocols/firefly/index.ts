@@ -1,8 +1,8 @@
 /** FireFly / esp32FOTA: its operations and its product binding (class + hex). Pure. */
 import * as z from 'zod/mini';
-import { PRODUCT_HEX_PATTERN } from './wire';
 import { binding } from '../binding';
 import { FIREFLY_OPERATIONS } from './contract';
+import { PRODUCT_HEX_PATTERN } from './wire';
 
 export const fireflyAlias = (productClass: string, productHex: string): string => `firefly#${productClass}#${productHex.toLowerCase()}`;
 

@@ -74,7 +74,12 @@ export function esp32FotaDeviceId(id: string): string {
   if (n >= 1n << 48n) return id;
   const bytes: string[] = [];
   for (let i = 0; i < 6; i++) {
-    bytes.push(Number(n & 0xffn).toString(16).padStart(2, '0').toUpperCase());
+    bytes.push(
+      Number(n & 0xffn)
+        .toString(16)
+        .padStart(2, '0')
+        .toUpperCase(),
+    );
     n >>= 8n;
   }
   return bytes.join(':');

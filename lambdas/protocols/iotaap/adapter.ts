@@ -8,16 +8,16 @@
  * - an infrastructure fault on either route → the same documented 404 (with Retry-After).
  *   The download always needs the device token (IoTaaP's protocol), whatever the product's mode.
  */
+import { DEVICE_ID_PATTERN } from '../../core/device-id';
+import { isDomainError } from '../../core/errors';
+import type { Device } from '../../core/model';
+import { secretMatches, splitIdAndToken } from '../../core/security';
+import { empty, json, retryAfterSeconds, type HttpResult } from '../../shared/http';
+import { countMaskedFault } from '../../shared/metrics';
 import type { Implementations } from '../../shared/operations';
+import type { ProtocolDeps } from '../types';
 import type { iotaapDownload, iotaapLatest } from './contract';
 import { noSuchDevice } from './wire';
-import { secretMatches, splitIdAndToken } from '../../core/security';
-import { DEVICE_ID_PATTERN } from '../../core/device-id';
-import type { Device } from '../../core/model';
-import { empty, json, retryAfterSeconds, type HttpResult } from '../../shared/http';
-import { isDomainError } from '../../core/errors';
-import { countMaskedFault } from '../../shared/metrics';
-import type { ProtocolDeps } from '../types';
 
 export function iotaapRoutes(deps: ProtocolDeps): Implementations<typeof iotaapLatest | typeof iotaapDownload> {
   const find = async (deviceId: string): Promise<Device | undefined> => {
@@ -39,9 +39,8 @@ export function iotaapRoutes(deps: ProtocolDeps): Implementations<typeof iotaapL
       { device, authenticated: true, versionless: true, ...(download ? {} : { lookup: true, moveAssignment: false }) },
     );
 
-  // Fix: the device routes fell back to the shared 503 `{ error: { code, message } }` on an
-  // infrastructure fault. The seed documents one error for both routes, under the condition "If
-  // devices resources are not available at the moment": 404 `{ message: "No such device", error }`.
+  // The seed documents one error for both routes, also under the condition "If devices resources
+  // are not available at the moment": 404 `{ message: "No such device", error }`, not a 503.
   // The stock library treats any non-200 as "no update", so nothing is lost; Retry-After stays.
   const onError = (e: unknown): HttpResult => {
     deps.logger.error('iotaap device route failed', e);
@@ -61,10 +60,10 @@ export function iotaapRoutes(deps: ProtocolDeps): Implementations<typeof iotaapL
         const r = await check(device, false);
         const running = r.settled?.outcome === 'succeeded' ? (r.settled.version ?? device.currentVersion) : device.currentVersion;
         const ver = r.decision.status === 'update_available' ? r.decision.offer.firmware.version : running;
-        // Fix: this used to answer 200 `{ "ver": "" }` when there is nothing to run and no known
-        // version. The stock IoTaaP library starts an OTA whenever `ver` differs from its own
-        // version, so "" sent it to the download route (404) on every check. Like a device with no
-        // OTA yet at IoTaaP, answer the documented 404 instead (the library ignores non-200).
+        // Nothing to run and no known version: never 200 `{ "ver": "" }`. The stock IoTaaP library
+        // starts an OTA whenever `ver` differs from its own version, so "" would send it to the
+        // download route on every check. Like a device with no OTA yet at IoTaaP: the documented
+        // 404 (the library ignores non-200).
         if (!ver) return json(404, noSuchDevice('No firmware has been deployed to this device yet'));
         return json(200, { ver });
       },

@@ -1,9 +1,9 @@
 /** IoTaaP device routes and its operator routes. Pure: the contract entries of this protocol (see lambdas/contract/). */
 import * as z from 'zod/mini';
-import { DEVICE_ID_PATTERN } from '../../core/device-id';
-import { TOKEN_LENGTH } from '../../core/security';
 import { operation } from '../../contract/operation';
 import { str, count, timestamp, named, GatewayMessage, deviceIdParam } from '../../contract/schema';
+import { DEVICE_ID_PATTERN } from '../../core/device-id';
+import { TOKEN_LENGTH } from '../../core/security';
 
 const deviceIdAndTokenParam = () =>
   z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/), z.describe(`The device id immediately followed by its ${TOKEN_LENGTH}-character token (no separator)`));
@@ -13,24 +13,30 @@ export const IotaapVersion = named('IotaapVersion', z.object({ ver: str().check(
 export const IotaapNoSuchDevice = named('IotaapNoSuchDevice', z.object({ message: z.literal('No such device'), error: str() }));
 export const IotaapMessage = named('IotaapMessage', z.object({ message: str() }));
 export const IotaapServerError = named('IotaapServerError', z.object({ message: str(), error: str() }));
-export const IotaapOta = named('IotaapOta', z.object({
-  _id: str(),
-  device: str(),
-  __v: z.literal(0),
-  last_updated: timestamp(),
-  owner: str().check(z.describe('Product id')),
-  path: str(),
-  version: str(),
-}));
+export const IotaapOta = named(
+  'IotaapOta',
+  z.object({
+    _id: str(),
+    device: str(),
+    __v: z.literal(0),
+    last_updated: timestamp(),
+    owner: str().check(z.describe('Product id')),
+    path: str(),
+    version: str(),
+  }),
+);
 export const IotaapOtaList = named('IotaapOtaList', z.object({ otas: z.array(IotaapOta), recordsTotal: count(), recordsFiltered: count(), draw: str() }));
 /** lambdas/protocols/iotaap-upload.ts (multipart fields, all required). */
-export const IotaapUploadForm = named('IotaapUploadForm', z.object({
-  // A binary part in OpenAPI 3.1 terms (z.file() would emit 3.0's `format: binary`).
-  firmware: z.string().check(z.describe('The application image (at most 4 MiB)'), z.meta({ contentMediaType: 'application/octet-stream' })),
-  device: z.string().check(z.regex(DEVICE_ID_PATTERN)),
-  token: z.string().check(z.describe("The device's token")),
-  version: z.string().check(z.regex(/^\d+\.\d+\.\d+$/), z.describe('Semantic version, e.g. 1.5.7')),
-}));
+export const IotaapUploadForm = named(
+  'IotaapUploadForm',
+  z.object({
+    // A binary part in OpenAPI 3.1 terms (z.file() would emit 3.0's `format: binary`).
+    firmware: z.string().check(z.describe('The application image (at most 4 MiB)'), z.meta({ contentMediaType: 'application/octet-stream' })),
+    device: z.string().check(z.regex(DEVICE_ID_PATTERN)),
+    token: z.string().check(z.describe("The device's token")),
+    version: z.string().check(z.regex(/^\d+\.\d+\.\d+$/), z.describe('Semantic version, e.g. 1.5.7')),
+  }),
+);
 /** lambdas/core/protocols/iotaap.ts `parseIotaapListQuery`. */
 export const IotaapListQuery = z.object({
   search_value: z.optional(z.string().check(z.maxLength(128), z.describe('Filters on device id, version or path (substring)'))),

@@ -34,14 +34,18 @@ export function parseMultipart(body: Buffer, boundary: string, maxParts = 16): F
     const headers = body.subarray(pos, headerEnd).toString('utf8').split('\r\n');
     // A part whose header block has no blank line must not borrow the next part's: the search for
     // "\r\n\r\n" would otherwise run past the next delimiter and merge two parts into one.
-    if (headers.some((h) => h.startsWith(`--${boundary}`))) throw new DomainError('invalid', 'invalid_multipart', 'Multipart part without a header/body separator');
+    if (headers.some((h) => h.startsWith(`--${boundary}`)))
+      throw new DomainError('invalid', 'invalid_multipart', 'Multipart part without a header/body separator');
     const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headerEnd + 4);
     if (next === -1) throw new DomainError('invalid', 'invalid_multipart', 'Multipart body is truncated');
     const disposition = headers.find((h) => /^content-disposition:/i.test(h)) ?? '';
     const name = /;\s*name="([^"]*)"/i.exec(disposition)?.[1];
     if (!name) throw new DomainError('invalid', 'invalid_multipart', 'Multipart part without a name');
     const filename = /;\s*filename="([^"]*)"/i.exec(disposition)?.[1];
-    const contentType = headers.find((h) => /^content-type:/i.test(h))?.replace(/^content-type:/i, '').trim();
+    const contentType = headers
+      .find((h) => /^content-type:/i.test(h))
+      ?.replace(/^content-type:/i, '')
+      .trim();
     parts.push({ name, ...(filename !== undefined ? { filename } : {}), ...(contentType ? { contentType } : {}), data: body.subarray(headerEnd + 4, next) });
     if (parts.length > maxParts) throw new DomainError('invalid', 'invalid_multipart', 'Too many multipart parts');
     pos = next + 2;

@@ -6,19 +6,19 @@
  * an invalid device id, no file, a file over the limit or a rejected image, 404 `{ message:
  * "No such device" }` for an unknown device or wrong token.
  */
-import type { Implementations } from '../../shared/operations';
-import type { iotaapUploadFirmware } from './contract';
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DEVICE_ID_PATTERN } from '../../core/device-id';
 import { isDomainError } from '../../core/errors';
-import { IOTAAP_MAX_FIRMWARE_BYTES } from './wire';
-import { multipartBoundary, parseMultipart } from './multipart';
 import { secretMatches } from '../../core/security';
 import { parseVersion } from '../../core/version';
 import { header, json, rawBody } from '../../shared/http';
 import type { Logger } from '../../shared/logger';
+import type { Implementations } from '../../shared/operations';
 import type { DeviceStore } from '../../shared/store/device-store';
+import type { iotaapUploadFirmware } from './contract';
+import { multipartBoundary, parseMultipart } from './multipart';
+import { IOTAAP_MAX_FIRMWARE_BYTES } from './wire';
 
 export interface IotaapUploadDeps {
   readonly s3: S3Client;
@@ -47,7 +47,8 @@ export function iotaapUploadRoutes(deps: IotaapUploadDeps): Implementations<type
         // describe these bytes and have assigned them to this device (the same bytes uploaded
         // earlier for another device leave an accepted result.json without it).
         if (result.status === 'rejected') return result;
-        if (result.status === 'accepted' && result.files?.some((f: { sha256: string }) => f.sha256 === sha) && result.assigned_to?.includes(deviceId)) return result;
+        if (result.status === 'accepted' && result.files?.some((f: { sha256: string }) => f.sha256 === sha) && result.assigned_to?.includes(deviceId))
+          return result;
       } catch (e) {
         const name = (e as { name?: string }).name;
         if (name !== 'NoSuchKey' && name !== 'NotFound') throw e;
@@ -61,12 +62,19 @@ export function iotaapUploadRoutes(deps: IotaapUploadDeps): Implementations<type
     iotaapUploadFirmware: {
       async handle({ event }) {
         const parts = parseMultipart(rawBody(event), multipartBoundary(header(event, 'content-type')));
-        const field = (name: string) => parts.find((p) => p.name === name && p.filename === undefined)?.data.toString('utf8').trim();
+        const field = (name: string) =>
+          parts
+            .find((p) => p.name === name && p.filename === undefined)
+            ?.data.toString('utf8')
+            .trim();
         for (const name of ['device', 'token', 'version']) if (!field(name)) return message(400, `${name} is a mandatory field`);
         const file = parts.find((p) => p.name === 'firmware' && p.filename !== undefined);
         if (!file || file.data.length === 0) return message(400, 'No file uploaded');
         if (file.data.length > IOTAAP_MAX_FIRMWARE_BYTES) {
-          return message(400, `Firmware file exceeds ${IOTAAP_MAX_FIRMWARE_BYTES} bytes (API Gateway/Lambda payload limits); publish it through the ingest bucket instead`);
+          return message(
+            400,
+            `Firmware file exceeds ${IOTAAP_MAX_FIRMWARE_BYTES} bytes (API Gateway/Lambda payload limits); publish it through the ingest bucket instead`,
+          );
         }
         const deviceId = field('device')!;
         if (!DEVICE_ID_PATTERN.test(deviceId)) return message(400, 'Device ID is not valid');
@@ -79,13 +87,30 @@ export function iotaapUploadRoutes(deps: IotaapUploadDeps): Implementations<type
 
         const prefix = `${device.productId}/${version}/`;
         const sha = createHash('sha256').update(file.data).digest('hex');
-        await deps.s3.send(new PutObjectCommand({ Bucket: deps.ingestBucket, Key: `${prefix}firmware.bin`, Body: file.data, ContentType: 'application/octet-stream' }));
-        const manifest = { product: device.productId, version, files: [{ name: 'firmware.bin', sha256: sha }], assign_to: [device.deviceId], notes: `IoTaaP upload for ${device.deviceId}` };
-        // Fix: a result.json left by an earlier upload of this version (e.g. a rejected image) used to be
-        // read as this upload's verdict before the pipeline had run. Mark the result pending first
+        await deps.s3.send(
+          new PutObjectCommand({ Bucket: deps.ingestBucket, Key: `${prefix}firmware.bin`, Body: file.data, ContentType: 'application/octet-stream' }),
+        );
+        const manifest = {
+          product: device.productId,
+          version,
+          files: [{ name: 'firmware.bin', sha256: sha }],
+          assign_to: [device.deviceId],
+          notes: `IoTaaP upload for ${device.deviceId}`,
+        };
+        // A result.json left by an earlier upload of this version (e.g. a rejected image) must not be
+        // read as this upload's verdict before the pipeline has run. Mark the result pending first
         // (PutObject: the function may not delete from the ingest bucket); the pipeline overwrites it.
-        await deps.s3.send(new PutObjectCommand({ Bucket: deps.ingestBucket, Key: `${prefix}result.json`, Body: JSON.stringify(PENDING_RESULT), ContentType: 'application/json' }));
-        await deps.s3.send(new PutObjectCommand({ Bucket: deps.ingestBucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(manifest), ContentType: 'application/json' }));
+        await deps.s3.send(
+          new PutObjectCommand({
+            Bucket: deps.ingestBucket,
+            Key: `${prefix}result.json`,
+            Body: JSON.stringify(PENDING_RESULT),
+            ContentType: 'application/json',
+          }),
+        );
+        await deps.s3.send(
+          new PutObjectCommand({ Bucket: deps.ingestBucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(manifest), ContentType: 'application/json' }),
+        );
 
         const result = await waitForResult(`${prefix}result.json`, sha, device.deviceId);
         if (!result) return uploadError('The upload is still being processed; retrying is safe');

@@ -6,9 +6,9 @@
 import * as z from 'zod/mini';
 import type { CheckDecision } from '../../core/check';
 import { DEVICE_ID_PATTERN } from '../../core/device-id';
-import { isValidVersion } from '../../core/version';
 import { CHANNEL_PATTERN, PRODUCT_ID_PATTERN } from '../../core/manifest';
 import { DEVICE_REPORT_STATUSES, type FirmwareFile } from '../../core/model';
+import { isValidVersion } from '../../core/version';
 
 const shortText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 

@@ -156,9 +156,7 @@ export class CatalogStore {
   }
 
   async getVersionLock(productId: string, version: string): Promise<VersionLock | undefined> {
-    const r = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: productId, sk: versionSk(version) }, ConsistentRead: true }),
-    );
+    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: productId, sk: versionSk(version) }, ConsistentRead: true }));
     return r.Item ? stripKeys<VersionLock>(r.Item) : undefined;
   }
 
@@ -197,9 +195,7 @@ export class CatalogStore {
   }
 
   async getFirmware(productId: string, build: number, consistent = false): Promise<Firmware | undefined> {
-    const r = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: productId, sk: firmwareSk(build) }, ConsistentRead: consistent }),
-    );
+    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: productId, sk: firmwareSk(build) }, ConsistentRead: consistent }));
     return r.Item ? stripKeys<Firmware>(r.Item) : undefined;
   }
 
@@ -207,8 +203,14 @@ export class CatalogStore {
   async listFirmware(productId: string, opts: { limit?: number; cursor?: string; state?: FirmwareState; version?: string } = {}): Promise<Page<Firmware>> {
     const filters: string[] = [];
     const values: Record<string, unknown> = { ':pk': productId, ':fw': 'FW#' };
-    if (opts.state) (filters.push('#state = :state'), (values[':state'] = opts.state));
-    if (opts.version) (filters.push('begins_with(version, :version)'), (values[':version'] = opts.version));
+    if (opts.state) {
+      filters.push('#state = :state');
+      values[':state'] = opts.state;
+    }
+    if (opts.version) {
+      filters.push('begins_with(version, :version)');
+      values[':version'] = opts.version;
+    }
     const r = await this.doc.send(
       new QueryCommand({
         TableName: this.table,
@@ -229,13 +231,7 @@ export class CatalogStore {
    * current state so concurrent operators cannot skip a step. Returns the updated build, or
    * undefined when the build does not exist or is not in one of `from`.
    */
-  async transitionFirmware(
-    productId: string,
-    build: number,
-    from: readonly FirmwareState[],
-    to: FirmwareState,
-    now: string,
-  ): Promise<Firmware | undefined> {
+  async transitionFirmware(productId: string, build: number, from: readonly FirmwareState[], to: FirmwareState, now: string): Promise<Firmware | undefined> {
     const stamp = to === 'RELEASED' ? 'releasedAt' : to === 'REVOKED' ? 'revokedAt' : undefined;
     const values: Record<string, unknown> = { ':to': to };
     from.forEach((s, i) => (values[`:from${i}`] = s));
@@ -264,7 +260,10 @@ export class CatalogStore {
     const sets: string[] = [];
     const removes: string[] = [];
     const values: Record<string, unknown> = {};
-    for (const [name, v] of [['productKeyHash', current], ['previousProductKeyHash', previous]] as const) {
+    for (const [name, v] of [
+      ['productKeyHash', current],
+      ['previousProductKeyHash', previous],
+    ] as const) {
       if (v === undefined) removes.push(name);
       else {
         sets.push(`${name} = :${name}`);

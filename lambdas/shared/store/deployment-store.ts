@@ -7,8 +7,8 @@
  * Counters live as top-level numbers on the item and only ever move by atomic ADD.
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { inFlightSortKey } from '../../core/rollout';
 import type { Deployment, DeploymentCounts, DeploymentState } from '../../core/model';
+import { inFlightSortKey } from '../../core/rollout';
 import { conditionally, queryAll } from './ddb';
 
 export type CounterName = keyof DeploymentCounts;

@@ -33,7 +33,20 @@ function toDevice(item: Record<string, unknown>): Device {
 export type DevicePatch = Partial<
   Pick<
     Device,
-    'currentVersion' | 'currentBuild' | 'board' | 'chip' | 'hwRevision' | 'channel' | 'active' | 'lastSeen' | 'lastOffer' | 'info' | 'autoUpdate' | 'globalId' | 'groups' | 'tags'
+    | 'currentVersion'
+    | 'currentBuild'
+    | 'board'
+    | 'chip'
+    | 'hwRevision'
+    | 'channel'
+    | 'active'
+    | 'lastSeen'
+    | 'lastOffer'
+    | 'info'
+    | 'autoUpdate'
+    | 'globalId'
+    | 'groups'
+    | 'tags'
   >
 >;
 
@@ -50,9 +63,7 @@ export interface ReportInput {
 }
 
 export type ReportOutcome =
-  | { readonly kind: 'recorded'; readonly device: Device }
-  | { readonly kind: 'duplicate'; readonly device: Device }
-  | { readonly kind: 'unknown_device' };
+  { readonly kind: 'recorded'; readonly device: Device } | { readonly kind: 'duplicate'; readonly device: Device } | { readonly kind: 'unknown_device' };
 
 /** See DeviceStore.claimDeviceSlot. */
 export type SlotClaim = 'claimed' | 'held' | 'full';
@@ -65,7 +76,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Status reports kept per device (between HISTORY_LIMIT and twice that). */
 export const HISTORY_LIMIT = 20;
 
-
 export class DeviceStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -73,9 +83,7 @@ export class DeviceStore {
   ) {}
 
   async get(productId: string, deviceId: string, consistent = false): Promise<Device | undefined> {
-    const r = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: devicePk(productId, deviceId) }, ConsistentRead: consistent }),
-    );
+    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: devicePk(productId, deviceId) }, ConsistentRead: consistent }));
     return r.Item ? toDevice(r.Item) : undefined;
   }
 
@@ -470,7 +478,15 @@ export class DeviceStore {
         if (holder && Date.now() - Date.parse(String(holder.at)) > SLOT_PENDING_STALE_MS) {
           // Its holder died between claim and verdict: take the claim over.
           await this.doc
-            .send(new DeleteCommand({ TableName: this.table, Key, ConditionExpression: '#s = :p AND #at = :at', ExpressionAttributeNames: { '#s': 'state', '#at': 'at' }, ExpressionAttributeValues: { ':p': 'pending', ':at': holder.at } }))
+            .send(
+              new DeleteCommand({
+                TableName: this.table,
+                Key,
+                ConditionExpression: '#s = :p AND #at = :at',
+                ExpressionAttributeNames: { '#s': 'state', '#at': 'at' },
+                ExpressionAttributeValues: { ':p': 'pending', ':at': holder.at },
+              }),
+            )
             .catch((err) => {
               if (!isConditionalCheckFailed(err)) throw err;
             });
@@ -500,7 +516,15 @@ export class DeviceStore {
         await this.doc.send(new DeleteCommand({ TableName: this.table, Key }));
         return 'full';
       }
-      await this.doc.send(new UpdateCommand({ TableName: this.table, Key, UpdateExpression: 'SET #s = :g', ExpressionAttributeNames: { '#s': 'state' }, ExpressionAttributeValues: { ':g': 'granted' } }));
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key,
+          UpdateExpression: 'SET #s = :g',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':g': 'granted' },
+        }),
+      );
       return 'claimed';
     }
     // A concurrent request of this device is still deciding: answer as a device whose slot it holds (it registers it).
@@ -516,7 +540,12 @@ export class DeviceStore {
       throw e;
     }
     await this.doc.send(
-      new UpdateCommand({ TableName: this.table, Key: { pk: `@quota#${productId}` }, UpdateExpression: 'ADD registered :minus', ExpressionAttributeValues: { ':minus': -1 } }),
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `@quota#${productId}` },
+        UpdateExpression: 'ADD registered :minus',
+        ExpressionAttributeValues: { ':minus': -1 },
+      }),
     );
   }
 

@@ -52,7 +52,14 @@ export interface DeploymentStorePort {
   /** Every deployment of a product (in deployment id order, i.e. oldest first). */
   list(productId: string): Promise<Deployment[]>;
   /** Undefined when the deployment does not exist or is not in one of `from`. */
-  transition(productId: string, deploymentId: string, from: readonly DeploymentState[], to: DeploymentState, reason: string | undefined, now: string): Promise<Deployment | undefined>;
+  transition(
+    productId: string,
+    deploymentId: string,
+    from: readonly DeploymentState[],
+    to: DeploymentState,
+    reason: string | undefined,
+    now: string,
+  ): Promise<Deployment | undefined>;
   /** Undefined when finished, missing, or the percentage would go down. */
   raisePercentage(productId: string, deploymentId: string, percentage: number, now: string): Promise<Deployment | undefined>;
   recordOffer(productId: string, deploymentId: string, increment: 0 | 1): Promise<boolean>;
@@ -84,13 +91,26 @@ export interface DeviceStorePort {
     at: string,
     inferred?: { readonly reason: InferenceReason; readonly version?: string },
   ): Promise<OfferRecord | undefined>;
-  markOfferStep(productId: string, deviceId: string, build: number, step: 'downloadingAt' | 'installingAt' | 'downloadedAt', at: string): Promise<OfferRecord | undefined>;
+  markOfferStep(
+    productId: string,
+    deviceId: string,
+    build: number,
+    step: 'downloadingAt' | 'installingAt' | 'downloadedAt',
+    at: string,
+  ): Promise<OfferRecord | undefined>;
   /** Each cleared build recorded in the history; undefined when the device does not exist. */
   clearFailedBuilds(productId: string, deviceId: string, builds: readonly number[], at: string, message: string): Promise<Device | undefined>;
   /** Ordered by device id, paged by an opaque cursor. */
   listByProduct(productId: string, opts?: { limit?: number; cursor?: string; prefix?: string }): Promise<Page<Device>>;
   assign(productId: string, deviceId: string, assignment: Assignment, replace: boolean): Promise<AssignOutcome>;
-  transitionAssignment(productId: string, deviceId: string, assignmentId: string, from: readonly AssignmentState[], to: AssignmentState, now: string): Promise<boolean>;
+  transitionAssignment(
+    productId: string,
+    deviceId: string,
+    assignmentId: string,
+    from: readonly AssignmentState[],
+    to: AssignmentState,
+    now: string,
+  ): Promise<boolean>;
   /** False when there was no open assignment. */
   cancelAssignment(productId: string, deviceId: string): Promise<boolean>;
   /** One slot per device, however many of its requests race (see DeviceStore.claimDeviceSlot). */

@@ -1,8 +1,8 @@
 /** `otactl context add|use|list|remove|current`: named platforms (lib/cli/contexts.ts), stored under the user's config dir. */
+import type { ResolvedConnection } from '../config';
 import { addContext, contextsPath, readContexts, removeContext, useContext, type NamedContext } from '../contexts';
 import { UsageError } from '../errors';
 import { printJson, table, type Output } from '../output';
-import type { ResolvedConnection } from '../config';
 
 interface Deps {
   readonly out: Output;
@@ -31,7 +31,11 @@ function checkUrl(v: string, flag: string): string {
 
 const listing = (d: Deps) => {
   const f = readContexts(d.env);
-  return { current: f.current, path: contextsPath(d.env) ?? null, contexts: Object.entries(f.contexts).map(([name, c]) => ({ name, current: name === f.current, ...c })) };
+  return {
+    current: f.current,
+    path: contextsPath(d.env) ?? null,
+    contexts: Object.entries(f.contexts).map(([name, c]) => ({ name, current: name === f.current, ...c })),
+  };
 };
 
 function printList(d: Deps): void {
@@ -81,7 +85,16 @@ export const contextList = (d: Deps): void => printList(d);
 
 /** Where commands go now, after flags, environment and contexts: `otactl context current`. */
 export function contextCurrent(d: Deps, conn: ResolvedConnection): void {
-  const v = { context: conn.context ?? null, endpoint: conn.endpoint, device_endpoint: conn.deviceEndpoint, local: conn.local, signed: conn.sign, region: conn.region ?? null, bucket: conn.ingest.bucket ?? null, s3_endpoint: conn.ingest.s3Endpoint ?? null };
+  const v = {
+    context: conn.context ?? null,
+    endpoint: conn.endpoint,
+    device_endpoint: conn.deviceEndpoint,
+    local: conn.local,
+    signed: conn.sign,
+    region: conn.region ?? null,
+    bucket: conn.ingest.bucket ?? null,
+    s3_endpoint: conn.ingest.s3Endpoint ?? null,
+  };
   if (d.json) return printJson(d.out, v);
   d.out.stdout.write(
     `${[

@@ -77,7 +77,9 @@ export function settledFraction(counts: any): { settled: number; offered: number
 export function renderDeployment(d: any): string {
   const c = d.counts ?? {};
   const { settled, offered, fraction } = settledFraction(c);
-  const step = d.schedule ? `${d.schedule.current_step + 1}/${d.schedule.steps.length} (${d.schedule.steps.map((s: any) => `${s.percentage}%`).join(' → ')})` : undefined;
+  const step = d.schedule
+    ? `${d.schedule.current_step + 1}/${d.schedule.steps.length} (${d.schedule.steps.map((s: any) => `${s.percentage}%`).join(' → ')})`
+    : undefined;
   const policy = d.policy
     ? Object.entries(d.policy)
         .filter(([, v]) => v !== null && v !== undefined)

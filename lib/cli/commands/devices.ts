@@ -50,8 +50,18 @@ export const renderDevice = (d: any): string => {
     ['tags', d.tags && Object.keys(d.tags).length ? Object.entries(d.tags).map(([k, v]) => `${k}=${v}`) : undefined],
     ['token', d.token_set ? 'set' : 'none'],
     ['failed builds', d.failed_builds],
-    ['last offer', d.last_offer ? `build ${d.last_offer.build_number}${d.last_offer.version ? ` (${d.last_offer.version})` : ''} at ${d.last_offer.offered_at}${d.last_offer.outcome ? `: ${d.last_offer.outcome}${d.last_offer.inferred ? ' (inferred)' : ''}` : ''}` : undefined],
-    ['last status', d.last_status ? `${statusText(d.last_status)} build ${d.last_status.build_number} at ${d.last_status.at}${d.last_status.message ? `: ${d.last_status.message}` : ''}` : undefined],
+    [
+      'last offer',
+      d.last_offer
+        ? `build ${d.last_offer.build_number}${d.last_offer.version ? ` (${d.last_offer.version})` : ''} at ${d.last_offer.offered_at}${d.last_offer.outcome ? `: ${d.last_offer.outcome}${d.last_offer.inferred ? ' (inferred)' : ''}` : ''}`
+        : undefined,
+    ],
+    [
+      'last status',
+      d.last_status
+        ? `${statusText(d.last_status)} build ${d.last_status.build_number} at ${d.last_status.at}${d.last_status.message ? `: ${d.last_status.message}` : ''}`
+        : undefined,
+    ],
     ['assignment', d.assignment ? `build ${d.assignment.build_number} (${d.assignment.version}) ${d.assignment.state}` : undefined],
     ['first seen', d.first_seen],
     ['last seen', d.last_seen],
@@ -105,7 +115,13 @@ export async function devicePatch(ctx: Ctx, productId: string, deviceId: string,
 
 export async function deviceToken(ctx: Ctx, productId: string, deviceId: string): Promise<any> {
   const r = await ctx.api.request('POST', path(productId, deviceId, 'token'));
-  return emit(ctx, r, (x: any) => keyValues([['device', x.device_id], ['token', x.token], ['note', 'shown once; only its hash is stored']]));
+  return emit(ctx, r, (x: any) =>
+    keyValues([
+      ['device', x.device_id],
+      ['token', x.token],
+      ['note', 'shown once; only its hash is stored'],
+    ]),
+  );
 }
 
 export async function deviceAssign(ctx: Ctx, productId: string, deviceId: string, o: { build: number; replace?: boolean }): Promise<any> {

@@ -11,7 +11,12 @@ export interface PageOptions {
 }
 
 /** Fetches one page, or every page with `all` (the result then has `cursor: null`). */
-export async function listPages(ctx: Ctx, path: string, query: Record<string, string | number | undefined>, o: PageOptions): Promise<{ items: any[]; cursor: string | null }> {
+export async function listPages(
+  ctx: Ctx,
+  path: string,
+  query: Record<string, string | number | undefined>,
+  o: PageOptions,
+): Promise<{ items: any[]; cursor: string | null }> {
   const items: any[] = [];
   let cursor: string | undefined = o.cursor;
   for (;;) {

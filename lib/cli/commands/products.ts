@@ -1,11 +1,11 @@
 /** `otactl product put|get|rotate-key|retire-previous-key` (PUT/GET /admin/v1/products/{p}, POST …/key, DELETE …/key/previous). */
-import { BINDINGS } from '../../../lambdas/protocols/registry';
 import { readFileSync } from 'node:fs';
+import { CHIPS } from '../../../lambdas/core/model';
+import { BINDINGS } from '../../../lambdas/protocols/registry';
 import { adminPath } from '../api';
 import { emit, type Ctx } from '../context';
 import { CliError, UsageError } from '../errors';
 import { keyValues } from '../output';
-import { CHIPS } from '../../../lambdas/core/model';
 
 export interface ProductPutOptions {
   readonly name?: string;

@@ -38,7 +38,8 @@ export function sampleImage(o: SampleImageOptions): Buffer {
   // The image is checked the way ingest checks it before it is written.
   const structure = checkImageStructure(bytes, { sha256: (d) => createHash('sha256').update(d).digest() });
   const check = validateAppImage(parseEspAppImage(bytes), { chip: o.chip, version: o.version });
-  if (!structure.ok || !check.ok) throw new CliError(`internal error: the sample image does not validate (${!structure.ok ? structure.reason : !check.ok ? check.reason : ''})`);
+  if (!structure.ok || !check.ok)
+    throw new CliError(`internal error: the sample image does not validate (${!structure.ok ? structure.reason : !check.ok ? check.reason : ''})`);
   return bytes;
 }
 

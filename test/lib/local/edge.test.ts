@@ -2,8 +2,8 @@
  * The local CDN verifies the same CloudFront signatures the cloud does and serves like CloudFront:
  * Content-Length, Range → 206, unsatisfiable → 416, HEAD, and 403 for anything not signed by us.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { generateKeyPairSync } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../../lambdas/shared/s3';
 import { createUrlSigner } from '../../../lambdas/shared/url-signer';
 import { startEdge, type Edge } from '../../../lib/local/edge';
@@ -21,7 +21,15 @@ beforeAll(async () => {
   peers = await startPeers({ s3Port: 0, s3Credentials: generateS3Credentials() });
   s3 = createS3Client(peers.s3Endpoint, peers.s3Credentials);
   await s3.send(new PutObjectCommand({ Bucket: LOCAL_BUCKETS.firmware, Key: 'p/1/app.bin', Body: body }));
-  edge = await startEdge({ s3, bucket: LOCAL_BUCKETS.firmware, keyPairId: keys.keyPairId, publicKeyPem: keys.publicKeyPem, host: '127.0.0.1', port: 0, now: () => clock });
+  edge = await startEdge({
+    s3,
+    bucket: LOCAL_BUCKETS.firmware,
+    keyPairId: keys.keyPairId,
+    publicKeyPem: keys.publicKeyPem,
+    host: '127.0.0.1',
+    port: 0,
+    now: () => clock,
+  });
 });
 afterAll(async () => {
   await edge?.stop();

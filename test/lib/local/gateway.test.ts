@@ -35,7 +35,11 @@ const last = () => seen[seen.length - 1]!;
 
 it('turns a device request into an API Gateway v2.0 event, with or without the trailing slash', async () => {
   for (const path of ['/api/v1/ota/check', '/api/v1/ota/check/']) {
-    const r = await fetch(`${gw.url}${path}?a=1&a=2&b=x`, { method: 'POST', headers: { 'content-type': 'application/json', 'X-Mixed-Case': 'v' }, body: '{"p":1}' });
+    const r = await fetch(`${gw.url}${path}?a=1&a=2&b=x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'X-Mixed-Case': 'v' },
+      body: '{"p":1}',
+    });
     expect(r.status).toBe(200);
     expect(r.headers.get('x-echo')).toBe('yes');
     const e = last();
@@ -87,9 +91,17 @@ it('answers 413 beyond the 10 MB payload limit', async () => {
 });
 
 it('answers 413 when the event would exceed the 6 MB Lambda payload (a 5 MB binary body is 6.7 MB in base64)', async () => {
-  const r = await fetch(`${gw.url}/api/v1/ota/check`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(5 * 1024 * 1024) });
+  const r = await fetch(`${gw.url}/api/v1/ota/check`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: Buffer.alloc(5 * 1024 * 1024),
+  });
   expect(r.status).toBe(413);
-  const ok = await fetch(`${gw.url}/api/v1/ota/check`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(4 * 1024 * 1024) });
+  const ok = await fetch(`${gw.url}/api/v1/ota/check`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: Buffer.alloc(4 * 1024 * 1024),
+  });
   expect(ok.status).toBe(200);
 });
 

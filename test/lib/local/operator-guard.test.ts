@@ -6,8 +6,8 @@
  */
 import { request } from 'node:http';
 import { buildEspImage } from '../../fixtures/esp-image';
-import { publishRelease } from '../../support/release';
 import { createProduct, startTestPlatform, type TestPlatform } from '../../support/platform';
+import { publishRelease } from '../../support/release';
 
 jest.setTimeout(30_000);
 let t: TestPlatform;
@@ -17,7 +17,12 @@ beforeAll(async () => {
   t = await startTestPlatform();
   port = Number(new URL(t.platform.apiUrl).port);
   await createProduct(t.api, 'guard');
-  await publishRelease(t.platform, { product: 'guard', version: '1.0.0', files: { 'app.bin': buildEspImage({ version: '1.0.0' }) }, manifest: { release: true } });
+  await publishRelease(t.platform, {
+    product: 'guard',
+    version: '1.0.0',
+    files: { 'app.bin': buildEspImage({ version: '1.0.0' }) },
+    manifest: { release: true },
+  });
 });
 afterAll(() => t?.platform.stop());
 
@@ -65,7 +70,12 @@ describe('operator API guards', () => {
     const r = await raw('GET', '/admin/v1/products/guard', { host: `attacker.example:${port}` });
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('host_not_allowed');
-    const w = await raw('POST', '/admin/v1/products/guard/deployments', { host: `attacker.example:${port}`, 'content-type': 'application/json' }, '{"build":1,"percentage":100}');
+    const w = await raw(
+      'POST',
+      '/admin/v1/products/guard/deployments',
+      { host: `attacker.example:${port}`, 'content-type': 'application/json' },
+      '{"build":1,"percentage":100}',
+    );
     expect(w.status).toBe(403);
     expect(await deployments()).toEqual([]);
   });
@@ -99,7 +109,12 @@ describe('operator API guards', () => {
   });
 
   it('expect device routes to answer any Host (a LAN device uses the LAN address) and no Origin rule', async () => {
-    const r = await raw('POST', '/api/v1/ota/check', { host: `192.168.1.20:${port}`, 'content-type': 'application/json' }, JSON.stringify({ product: 'guard', device_id: 'AA:BB:CC:00:00:09', version: '0.1.0' }));
+    const r = await raw(
+      'POST',
+      '/api/v1/ota/check',
+      { host: `192.168.1.20:${port}`, 'content-type': 'application/json' },
+      JSON.stringify({ product: 'guard', device_id: 'AA:BB:CC:00:00:09', version: '0.1.0' }),
+    );
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('update_available');
   });

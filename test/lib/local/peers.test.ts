@@ -2,16 +2,14 @@
  * The embedded peers persist under a data dir; a data dir from an older version gains the
  * indexes added since (dynalite cannot add one, so the table is rebuilt with its items).
  */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { generateS3Credentials } from '../../../lib/local/keys';
 import { LOCAL_TABLE_NAMES, startPeers } from '../../../lib/local/peers';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite: (opts: Record<string, unknown>) => Server = require('dynalite');
 
 const dir = mkdtempSync(join(tmpdir(), 'ota-peers-'));

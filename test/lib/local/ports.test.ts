@@ -3,12 +3,12 @@
  * platform actually bound; a port that is already taken is one line naming the variable to set.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { build } from 'esbuild';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { PortInUseError, startPlatform } from '../../../lib/local/platform';
 import { recipeCommands } from '../../../lib/local/recipe';
 
@@ -111,7 +111,9 @@ describe('a port already in use', () => {
       run.ready.catch(() => undefined);
       expect(await run.exited).toBe(1);
       const lines = run.output().trim().split('\n');
-      expect(lines).toEqual([expect.stringMatching(new RegExp(`^npm start: port ${taken.port} \\(device and operator API\\) is already in use .*Set OTA_PORT to a free port`))]);
+      expect(lines).toEqual([
+        expect.stringMatching(new RegExp(`^npm start: port ${taken.port} \\(device and operator API\\) is already in use .*Set OTA_PORT to a free port`)),
+      ]);
     } finally {
       await new Promise((r) => taken.server.close(r));
     }
@@ -120,13 +122,22 @@ describe('a port already in use', () => {
 
 describe('the printed recipe', () => {
   it('names the exports only when the ports are not the defaults', () => {
-    expect(recipeCommands({ apiUrl: 'http://127.0.0.1:3000', s3Endpoint: 'http://127.0.0.1:4569' })[0]).toMatch(/^npx otactl product put demo .*--security-mode open/);
+    expect(recipeCommands({ apiUrl: 'http://127.0.0.1:3000', s3Endpoint: 'http://127.0.0.1:4569' })[0]).toMatch(
+      /^npx otactl product put demo .*--security-mode open/,
+    );
     expect(recipeCommands({ apiUrl: 'http://127.0.0.1:3100', s3Endpoint: 'http://127.0.0.1:4600' })[0]).toBe('export OTA_PORT=3100 OTA_S3_PORT=4600');
   });
 
   it('runs as printed against the platform that printed it (non-default ports)', async () => {
     const [api, cdn, s3] = [await freePort(), await freePort(), await freePort()];
-    const run = startLocal({ ...baseEnv(), OTA_DATA_DIR: join(tmp, 'data'), OTA_PORT: String(api), OTA_CDN_PORT: String(cdn), OTA_S3_PORT: String(s3), OTA_SILENT: '1' });
+    const run = startLocal({
+      ...baseEnv(),
+      OTA_DATA_DIR: join(tmp, 'data'),
+      OTA_PORT: String(api),
+      OTA_CDN_PORT: String(cdn),
+      OTA_S3_PORT: String(s3),
+      OTA_SILENT: '1',
+    });
     try {
       await run.ready;
       const out = run.output();
@@ -137,7 +148,9 @@ describe('the printed recipe', () => {
         .split('\n')
         .slice(1)
         .filter((l) => l.startsWith('  '));
-      const commands = printed.slice(0, printed.findIndex((l) => l.startsWith('  (')) === -1 ? undefined : printed.findIndex((l) => l.startsWith('  ('))).map((l) => l.replace(/\s+# .*$/, '').trim());
+      const commands = printed
+        .slice(0, printed.findIndex((l) => l.startsWith('  (')) === -1 ? undefined : printed.findIndex((l) => l.startsWith('  (')))
+        .map((l) => l.replace(/\s+# .*$/, '').trim());
       expect(commands[0]).toBe(`export OTA_PORT=${api} OTA_S3_PORT=${s3}`);
       expect(commands.length).toBe(6);
 
@@ -146,7 +159,15 @@ describe('the printed recipe', () => {
       let env = baseEnv();
       for (const c of commands) {
         if (c.startsWith('export ')) {
-          env = { ...env, ...Object.fromEntries(c.slice('export '.length).split(' ').map((kv) => kv.split('=') as [string, string])) };
+          env = {
+            ...env,
+            ...Object.fromEntries(
+              c
+                .slice('export '.length)
+                .split(' ')
+                .map((kv) => kv.split('=') as [string, string]),
+            ),
+          };
           continue;
         }
         // In a scratch folder (sample-image writes ./build there); `npx otactl` (the clone's bin,

@@ -4,10 +4,13 @@
  * tampered or expired presigned URL), so nobody can read firmware around the signed URLs or
  * overwrite a released build. Real HTTP against the running platform.
  */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createHash } from 'node:crypto';
-import { Server } from 'node:http';
 import { createS3Client } from '../../../lambdas/shared/s3';
 import { loadOrCreateS3Credentials } from '../../../lib/local/keys';
 import { startPlatform, type LocalPlatform } from '../../../lib/local/platform';
@@ -15,9 +18,6 @@ import { verifyS3Request } from '../../../lib/local/s3-auth';
 import { buildEspImage } from '../../fixtures/esp-image';
 import { httpClient } from '../../support/http-client';
 import { publishRelease } from '../../support/release';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 jest.setTimeout(30_000);
 
@@ -55,7 +55,9 @@ afterAll(async () => {
 const objectUrl = (key: string) => `${platform.s3Endpoint}/${platform.buckets.firmware}/${key.split('/').map(encodeURIComponent).join('/')}`;
 const storedSha = async () => {
   const r = await platform.s3.send(new GetObjectCommand({ Bucket: platform.buckets.firmware, Key: firmwareKey }));
-  return createHash('sha256').update(Buffer.from(await r.Body!.transformToByteArray())).digest('hex');
+  return createHash('sha256')
+    .update(Buffer.from(await r.Body!.transformToByteArray()))
+    .digest('hex');
 };
 const imageSha = createHash('sha256').update(image).digest('hex');
 
@@ -95,7 +97,9 @@ describe('local S3 authentication', () => {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       maxAttempts: 1,
     });
-    await expect(wrong.send(new PutObjectCommand({ Bucket: platform.buckets.firmware, Key: firmwareKey, Body: Buffer.from('attacker') }))).rejects.toMatchObject({
+    await expect(
+      wrong.send(new PutObjectCommand({ Bucket: platform.buckets.firmware, Key: firmwareKey, Body: Buffer.from('attacker') })),
+    ).rejects.toMatchObject({
       $metadata: { httpStatusCode: 403 },
     });
     wrong.destroy();
@@ -143,7 +147,11 @@ describe('local S3 authentication', () => {
     const other = url.replace(encodeURIComponent(firmwareKey.split('/').pop()!), 'other.bin');
     expect(other).not.toBe(url);
     expect((await fetch(other)).status).toBe(403);
-    const v = await verifyS3Request({ method: 'GET', rawUrl: url.slice(platform.s3Endpoint.length), headers: { host: new URL(url).host } }, platform.s3Credentials, Date.now() + 120_000);
+    const v = await verifyS3Request(
+      { method: 'GET', rawUrl: url.slice(platform.s3Endpoint.length), headers: { host: new URL(url).host } },
+      platform.s3Credentials,
+      Date.now() + 120_000,
+    );
     expect(v).toMatchObject({ ok: false, code: 'AccessDenied', message: 'Request has expired' });
   });
 

@@ -58,7 +58,10 @@ describe('fireflyManifest', () => {
     const ui = `${cdn}/ui.bin${sig}`;
     const m = fireflyManifest('ffctl', '1.1.0', { app, ui });
     expect(m).not.toHaveProperty('url');
-    expect(stockRead({ ...m })).toEqual({ firmwareUrl: `https://d111111abcdef8.cloudfront.net:443/fw/p_0123456789abcdef0123/b_42/app.bin${sig}`, fsUrl: `https://d111111abcdef8.cloudfront.net:443/fw/p_0123456789abcdef0123/b_42/ui.bin${sig}` });
+    expect(stockRead({ ...m })).toEqual({
+      firmwareUrl: `https://d111111abcdef8.cloudfront.net:443/fw/p_0123456789abcdef0123/b_42/app.bin${sig}`,
+      fsUrl: `https://d111111abcdef8.cloudfront.net:443/fw/p_0123456789abcdef0123/b_42/ui.bin${sig}`,
+    });
     expect({ app: m.app, ui: m.ui }).toEqual({ app, ui });
     expect(Buffer.byteLength(JSON.stringify(m))).toBeLessThanOrEqual(ESP32FOTA_MANIFEST_MAX_BYTES);
   });
@@ -69,7 +72,9 @@ describe('fireflyManifest', () => {
   });
 
   it('release without a ui image, or a scheme the library would not derive from the port: url (app only)', () => {
-    expect(stockRead({ ...fireflyManifest('t', '1.0.0', { app: 'https://cdn.example:8443/app.bin?s=1' }) })).toEqual({ firmwareUrl: 'https://cdn.example:8443/app.bin?s=1' });
+    expect(stockRead({ ...fireflyManifest('t', '1.0.0', { app: 'https://cdn.example:8443/app.bin?s=1' }) })).toEqual({
+      firmwareUrl: 'https://cdn.example:8443/app.bin?s=1',
+    });
     const m = fireflyManifest('t', '1.0.0', { app: 'https://cdn.example:8443/app.bin', ui: 'https://cdn.example:8443/ui.bin' });
     expect(m.url).toBe('https://cdn.example:8443/app.bin');
     expect(m.ui).toBe('https://cdn.example:8443/ui.bin');

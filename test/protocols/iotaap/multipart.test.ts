@@ -51,7 +51,10 @@ describe('multipartBoundary', () => {
 describe('parseMultipart', () => {
   it('parses text fields and a file part with its filename and content type', () => {
     const parts = parseMultipart(
-      body(part('name="device"', '5e1b57808711f904f5df4bad'), part('name="firmware"; filename="firmware.bin"', Buffer.from([0xe9, 0, 1, 2]), 'Content-Type: application/octet-stream\r\n')),
+      body(
+        part('name="device"', '5e1b57808711f904f5df4bad'),
+        part('name="firmware"; filename="firmware.bin"', Buffer.from([0xe9, 0, 1, 2]), 'Content-Type: application/octet-stream\r\n'),
+      ),
       B,
     );
     expect(parts).toHaveLength(2);

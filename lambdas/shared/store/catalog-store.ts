@@ -9,7 +9,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Firmware, FirmwareState, Product } from '../../core/model';
 import { versionIdentity } from '../../core/version';
-import { decodeCursor, encodeCursor, isConditionalCheckFailed, queryAll, stripKeys, type Page } from './ddb';
+import { conditionally, decodeCursor, encodeCursor, isConditionalCheckFailed, queryAll, stripKeys, type Page } from './ddb';
 
 const PRODUCT_SK = '#PRODUCT';
 export const firmwareSk = (build: number): string => `FW#${String(build).padStart(10, '0')}`;
@@ -99,60 +99,54 @@ export class CatalogStore {
    * handed out twice). Returns whether it was handed back; if not, it stays a gap.
    */
   async releaseBuildNumber(productId: string, build: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: productId, sk: PRODUCT_SK },
-          UpdateExpression: 'SET buildCounter = :prev',
-          ConditionExpression: 'buildCounter = :n',
-          ExpressionAttributeValues: { ':n': build, ':prev': build - 1 },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return (
+      (await conditionally(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: productId, sk: PRODUCT_SK },
+            UpdateExpression: 'SET buildCounter = :prev',
+            ConditionExpression: 'buildCounter = :n',
+            ExpressionAttributeValues: { ':n': build, ':prev': build - 1 },
+          }),
+        ),
+      )) !== undefined
+    );
   }
 
   /** Completes a claim (build 0) with its allocated build number; false when the claim is no longer there. */
   async setVersionLockBuild(productId: string, version: string, contentDigest: string, build: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: productId, sk: versionSk(version) },
-          UpdateExpression: 'SET #build = :b',
-          ConditionExpression: '#build = :zero AND contentDigest = :d',
-          ExpressionAttributeNames: { '#build': 'build' },
-          ExpressionAttributeValues: { ':b': build, ':zero': 0, ':d': contentDigest },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return (
+      (await conditionally(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: productId, sk: versionSk(version) },
+            UpdateExpression: 'SET #build = :b',
+            ConditionExpression: '#build = :zero AND contentDigest = :d',
+            ExpressionAttributeNames: { '#build': 'build' },
+            ExpressionAttributeValues: { ':b': build, ':zero': 0, ':d': contentDigest },
+          }),
+        ),
+      )) !== undefined
+    );
   }
 
   /** Drops a version lock that an ingest claimed but could not record (only if it is still that claim). */
   async deleteVersionLock(productId: string, version: string, build: number, contentDigest: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { pk: productId, sk: versionSk(version) },
-          ConditionExpression: '#build = :b AND contentDigest = :d',
-          ExpressionAttributeNames: { '#build': 'build' },
-          ExpressionAttributeValues: { ':b': build, ':d': contentDigest },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return (
+      (await conditionally(() =>
+        this.doc.send(
+          new DeleteCommand({
+            TableName: this.table,
+            Key: { pk: productId, sk: versionSk(version) },
+            ConditionExpression: '#build = :b AND contentDigest = :d',
+            ExpressionAttributeNames: { '#build': 'build' },
+            ExpressionAttributeValues: { ':b': build, ':d': contentDigest },
+          }),
+        ),
+      )) !== undefined
+    );
   }
 
   async getVersionLock(productId: string, version: string): Promise<VersionLock | undefined> {
@@ -162,36 +156,32 @@ export class CatalogStore {
 
   /** First writer wins. Returns false when the version is already locked. */
   async putVersionLock(lock: VersionLock): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { pk: lock.productId, sk: versionSk(lock.version), ...lock },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return (
+      (await conditionally(() =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { pk: lock.productId, sk: versionSk(lock.version), ...lock },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      )) !== undefined
+    );
   }
 
   /** Writes a build once. Returns false when it already exists (duplicate event). */
   async putFirmware(fw: Firmware): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { pk: fw.productId, sk: firmwareSk(fw.build), ...fw },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return (
+      (await conditionally(() =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { pk: fw.productId, sk: firmwareSk(fw.build), ...fw },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      )) !== undefined
+    );
   }
 
   async getFirmware(productId: string, build: number, consistent = false): Promise<Firmware | undefined> {
@@ -236,8 +226,8 @@ export class CatalogStore {
     const values: Record<string, unknown> = { ':to': to };
     from.forEach((s, i) => (values[`:from${i}`] = s));
     if (stamp) values[':now'] = now;
-    try {
-      const r = await this.doc.send(
+    const r = await conditionally(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: productId, sk: firmwareSk(build) },
@@ -247,12 +237,10 @@ export class CatalogStore {
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return stripKeys<Firmware>(r.Attributes!);
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return undefined;
-      throw e;
-    }
+      ),
+    );
+    if (!r) return undefined;
+    return stripKeys<Firmware>(r.Attributes!);
   }
 
   /** Sets the product key hash and the still-accepted previous one (undefined removes it). */
@@ -283,20 +271,18 @@ export class CatalogStore {
 
   /** Claims a protocol alias for a product; false when another product holds it. */
   async claimAlias(alias: string, productId: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { pk: ALIAS_PK, sk: alias, productId },
-          ConditionExpression: 'attribute_not_exists(pk) OR productId = :p',
-          ExpressionAttributeValues: { ':p': productId },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return (
+      (await conditionally(() =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { pk: ALIAS_PK, sk: alias, productId },
+            ConditionExpression: 'attribute_not_exists(pk) OR productId = :p',
+            ExpressionAttributeValues: { ':p': productId },
+          }),
+        ),
+      )) !== undefined
+    );
   }
 
   /** Drops an alias if (and only if) this product holds it. */

@@ -15,7 +15,7 @@ import {
   type OfferRecord,
   type StatusEntry,
 } from '../../core/model';
-import { decodeCursor, encodeCursor, isConditionalCheckFailed, numberSetToArray, type Page } from './ddb';
+import { conditionally, decodeCursor, encodeCursor, isConditionalCheckFailed, numberSetToArray, type Page } from './ddb';
 
 export const devicePk = (productId: string, deviceId: string): string => `${productId}#${deviceId}`;
 
@@ -90,19 +90,17 @@ export class DeviceStore {
   /** Registers a new device; false if it already exists (a concurrent first check won). */
   async register(device: Device): Promise<boolean> {
     const { failedBuilds, ...rest } = device;
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { pk: devicePk(device.productId, device.deviceId), ...rest, ...(failedBuilds.length ? { failedBuilds: new Set(failedBuilds) } : {}) },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return (
+      (await conditionally(() =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { pk: devicePk(device.productId, device.deviceId), ...rest, ...(failedBuilds.length ? { failedBuilds: new Set(failedBuilds) } : {}) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      )) !== undefined
+    );
   }
 
   /** Applies a patch to an existing device (undefined values are removed). Returns the new device, or undefined if it does not exist. */
@@ -120,8 +118,8 @@ export class DeviceStore {
       }
     });
     if (!sets.length && !removes.length) return this.get(productId, deviceId);
-    try {
-      const r = await this.doc.send(
+    const r = await conditionally(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: devicePk(productId, deviceId) },
@@ -131,12 +129,10 @@ export class DeviceStore {
           ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return toDevice(r.Attributes!);
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return undefined;
-      throw e;
-    }
+      ),
+    );
+    if (!r) return undefined;
+    return toDevice(r.Attributes!);
   }
 
   /**
@@ -285,8 +281,8 @@ export class DeviceStore {
     at: string,
   ): Promise<OfferRecord | undefined> {
     const history = step === 'downloadedAt';
-    try {
-      const r = await this.doc.send(
+    const r = await conditionally(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: devicePk(productId, deviceId) },
@@ -300,14 +296,12 @@ export class DeviceStore {
           },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      const device = toDevice(r.Attributes!);
-      if (history) await this.trimHistory(productId, deviceId, device.history?.length ?? 0);
-      return device.lastOffer;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return undefined;
-      throw e;
-    }
+      ),
+    );
+    if (!r) return undefined;
+    const device = toDevice(r.Attributes!);
+    if (history) await this.trimHistory(productId, deviceId, device.history?.length ?? 0);
+    return device.lastOffer;
   }
 
   /**
@@ -317,8 +311,8 @@ export class DeviceStore {
   async clearFailedBuilds(productId: string, deviceId: string, builds: readonly number[], at: string, message: string): Promise<Device | undefined> {
     if (!builds.length) return this.get(productId, deviceId, true);
     const entries: StatusEntry[] = builds.map((build) => ({ build, status: 'failed_build_cleared', at, message }));
-    try {
-      const r = await this.doc.send(
+    const r = await conditionally(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: devicePk(productId, deviceId) },
@@ -327,14 +321,12 @@ export class DeviceStore {
           ExpressionAttributeValues: { ':none': [], ':entries': entries, ':builds': new Set(builds) },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      const device = toDevice(r.Attributes!);
-      await this.trimHistory(productId, deviceId, device.history?.length ?? 0);
-      return device;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return undefined;
-      throw e;
-    }
+      ),
+    );
+    if (!r) return undefined;
+    const device = toDevice(r.Attributes!);
+    await this.trimHistory(productId, deviceId, device.history?.length ?? 0);
+    return device;
   }
 
   /**
@@ -437,22 +429,20 @@ export class DeviceStore {
 
   /** Removes an open assignment (operator cancel). False when there was none. */
   async cancelAssignment(productId: string, deviceId: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: devicePk(productId, deviceId) },
-          UpdateExpression: 'REMOVE assignment',
-          ConditionExpression: `assignment.#state IN (${OPEN_ASSIGNMENT_STATES.map((_, i) => `:o${i}`).join(', ')})`,
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: Object.fromEntries(OPEN_ASSIGNMENT_STATES.map((st, i) => [`:o${i}`, st])),
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return (
+      (await conditionally(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: devicePk(productId, deviceId) },
+            UpdateExpression: 'REMOVE assignment',
+            ConditionExpression: `assignment.#state IN (${OPEN_ASSIGNMENT_STATES.map((_, i) => `:o${i}`).join(', ')})`,
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: Object.fromEntries(OPEN_ASSIGNMENT_STATES.map((st, i) => [`:o${i}`, st])),
+          }),
+        ),
+      )) !== undefined
+    );
   }
 
   /**

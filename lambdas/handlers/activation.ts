@@ -4,7 +4,7 @@ import { cheekoActivateRoutes } from '../protocols/cheeko/activation-adapter';
 import { cheekoActivate } from '../protocols/cheeko/contract';
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
-import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
+import { operationsHandler, routeKeysOf, servedOperations, type Implementations } from '../shared/operations';
 import { catalogStore, deviceStore, productConfigCache } from '../shared/wiring';
 
 const logger = createLogger('activation');
@@ -14,11 +14,7 @@ const implementations: Implementations<OperationsOf<'activation'>> = cheekoActiv
   logger,
 });
 
-const OPERATIONS = [cheekoActivate];
-const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'activation'>] extends [OperationsOf<'activation'>, (typeof OPERATIONS)[number]]
-  ? true
-  : never = true;
-void exactlyTheContracts;
+const OPERATIONS = servedOperations('activation', [cheekoActivate]);
 
 export const handler = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });
 

@@ -4,7 +4,6 @@
  * operator service (product, firmware, deployment, device-admin) applies the rules, and the reply
  * presents what it returns, type-checked against the declared response.
  */
-import type { OperationsOf } from '../contract';
 import { OPERATOR_OPERATIONS } from '../contract/operator';
 import { presentDeployment, presentFirmware, presentAssignment, presentDevice, presentProduct } from '../contract/operator-wire';
 import { isDomainError } from '../core/errors';
@@ -17,7 +16,7 @@ import { DeviceAdminService } from '../shared/device-admin-service';
 import { FirmwareService } from '../shared/firmware-service';
 import { json } from '../shared/http';
 import { createLogger } from '../shared/logger';
-import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
+import { operationsHandler, routeKeysOf, servedOperations, type Implementations } from '../shared/operations';
 import { ProductService } from '../shared/product-service';
 import { catalogStore, deploymentStore, deviceStore } from '../shared/wiring';
 
@@ -32,10 +31,8 @@ const deviceService = new DeviceAdminService({ catalog, devices, logger });
 
 // Imported one by one, not through the whole contract, so the bundle carries no device protocol's
 // schemas; tsc checks this is exactly what the contract gives the admin function.
-const ADMIN_OPERATIONS = [...OPERATOR_OPERATIONS, iotaapListOtas];
+const ADMIN_OPERATIONS = servedOperations('admin', [...OPERATOR_OPERATIONS, iotaapListOtas]);
 type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
-const exactlyTheContracts: [AdminOperation, OperationsOf<'admin'>] extends [OperationsOf<'admin'>, AdminOperation] ? true : never = true;
-void exactlyTheContracts;
 
 const implementations: Implementations<AdminOperation> = {
   putProduct: async ({ params, body, reply }) => {

@@ -20,7 +20,7 @@ import type { ProtocolDeps } from '../protocols/types';
 import { CheckService } from '../shared/check-service';
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
-import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
+import { operationsHandler, routeKeysOf, servedOperations, type Implementations } from '../shared/operations';
 import { urlSignerFromEnv } from '../shared/url-signer';
 import { catalogStore, deploymentStore, deviceStore, lastSeenWriteIntervalMs, productConfigCache } from '../shared/wiring';
 
@@ -42,10 +42,16 @@ const implementations: Implementations<OperationsOf<'check'>> = {
 };
 
 // The operations come from each protocol's own contract, not the whole contract (bundle size).
-const OPERATIONS = [nativeCheck, fireflyManifest, arduinoHttpUpdate, cheekoCheck, cheekoStatus, iotaapLatest, iotaapDownload, botaLatestRelease];
-const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'check'>] extends [OperationsOf<'check'>, (typeof OPERATIONS)[number]] ? true : never =
-  true;
-void exactlyTheContracts;
+const OPERATIONS = servedOperations('check', [
+  nativeCheck,
+  fireflyManifest,
+  arduinoHttpUpdate,
+  cheekoCheck,
+  cheekoStatus,
+  iotaapLatest,
+  iotaapDownload,
+  botaLatestRelease,
+]);
 
 export const handler = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });
 

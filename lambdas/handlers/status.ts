@@ -11,7 +11,7 @@ import { nativeStatus } from '../protocols/native/contract';
 import { CheckService } from '../shared/check-service';
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
-import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
+import { operationsHandler, routeKeysOf, servedOperations, type Implementations } from '../shared/operations';
 import { StatusService } from '../shared/status-service';
 import { urlSignerFromEnv } from '../shared/url-signer';
 import { catalogStore, deploymentStore, deviceStore, lastSeenWriteIntervalMs, productConfigCache } from '../shared/wiring';
@@ -30,10 +30,7 @@ const implementations: Implementations<OperationsOf<'status'>> = {
   ...botaHeartbeatRoutes({ checks, config, devices, signer, logger, statuses }),
 };
 
-const OPERATIONS = [nativeStatus, botaHeartbeat];
-const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'status'>] extends [OperationsOf<'status'>, (typeof OPERATIONS)[number]] ? true : never =
-  true;
-void exactlyTheContracts;
+const OPERATIONS = servedOperations('status', [nativeStatus, botaHeartbeat]);
 
 export const handler = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });
 

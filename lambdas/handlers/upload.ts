@@ -19,7 +19,7 @@ import type { HttpEvent } from '../shared/http';
 import { DEFAULT_UPLOAD_WINDOW_MS, IngestService, INGEST_TRIGGER_SUFFIXES, MANIFEST_NAME } from '../shared/ingest-service';
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
-import { operationsHandler, routeKeysOf, type Implementations } from '../shared/operations';
+import { operationsHandler, routeKeysOf, servedOperations, type Implementations } from '../shared/operations';
 import { s3Client } from '../shared/s3';
 import { decodeS3Key } from '../shared/s3-key';
 import { catalogStore, deviceStore } from '../shared/wiring';
@@ -86,10 +86,7 @@ async function ingestRecords(event: S3Event): Promise<void> {
   }
 }
 
-const OPERATIONS = [iotaapUploadFirmware];
-const exactlyTheContracts: [(typeof OPERATIONS)[number], OperationsOf<'upload'>] extends [OperationsOf<'upload'>, (typeof OPERATIONS)[number]] ? true : never =
-  true;
-void exactlyTheContracts;
+const OPERATIONS = servedOperations('upload', [iotaapUploadFirmware]);
 const implementations: Implementations<OperationsOf<'upload'>> = iotaapUploadRoutes({ s3: s3Client(), ingestBucket, devices, logger });
 const onHttp = operationsHandler(logger, OPERATIONS, implementations, { flush: flushMetrics });
 

@@ -8,7 +8,8 @@
  */
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { routeKey, type JsonStatus, type Operation, type ParsedRequest, type ResponseBody } from '../contract/operation';
+import type { OperationsOf } from '../contract';
+import { routeKey, type FunctionName, type JsonStatus, type Operation, type ParsedRequest, type ResponseBody } from '../contract/operation';
 import { DomainError } from '../core/errors';
 import { httpHandler, json, parseJsonBody, validate, type HttpEvent, type HttpResult } from './http';
 import type { Logger } from './logger';
@@ -94,6 +95,19 @@ export function operationsHandler<O extends Operation>(
     },
     { flush: opts.flush, onError: (e, event) => byRoute.get(event.routeKey)?.impl.onError?.(e) ?? opts.onError?.(e, event) },
   );
+}
+
+/**
+ * The operations a function's handler serves, passed one by one (not through the whole contract,
+ * so a bundle carries only its own declarations); tsc fails unless they are exactly the ones the
+ * contract gives `fn`: one of another function does not fit `O`, a missing one is demanded by name.
+ */
+export function servedOperations<F extends FunctionName, O extends OperationsOf<F>>(
+  _fn: F,
+  operations: readonly O[],
+  ..._complete: [OperationsOf<F>] extends [O] ? [] : [missing: Exclude<OperationsOf<F>, O>]
+): readonly O[] {
+  return operations;
 }
 
 /** Route keys an operations handler serves (checked against the route table by a test). */

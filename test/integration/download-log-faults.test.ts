@@ -7,32 +7,24 @@ import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { ENV } from '../../lambdas/shared/env';
-import { startPlatform, type LocalPlatform } from '../../lib/local/platform';
+import type { LocalPlatform } from '../../lib/local/platform';
 import { buildEspImage } from '../fixtures/esp-image';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
-import { httpClient, type HttpClient } from '../support/http-client';
+import type { FaultProxy } from '../support/fault-proxy';
+import type { HttpClient } from '../support/http-client';
+import { startFaultyTestPlatform, type FaultyTestPlatform } from '../support/platform';
 import { publishRelease } from '../support/release';
 
 jest.setTimeout(60_000);
 const LOG_BUCKET = 'ota-cdn-logs';
+let faulty: FaultyTestPlatform;
 let platform: LocalPlatform;
 let proxy: FaultProxy;
 let api: HttpClient;
 let handler: (e: S3Event) => Promise<void>;
 
 beforeAll(async () => {
-  process.env.OTA_SILENT = '1';
-  proxy = await startFaultProxy();
-  platform = await startPlatform({
-    inMemory: true,
-    apiPort: 0,
-    cdnPort: 0,
-    s3Port: 0,
-    quiet: true,
-    sweepIntervalMs: 0,
-    functionsDynamodbEndpoint: (dynalite) => (proxy.setTarget(dynalite), proxy.endpoint),
-  });
-  api = httpClient(platform.apiUrl);
+  faulty = await startFaultyTestPlatform();
+  ({ platform, api, proxy } = faulty);
   await platform.s3.send(new CreateBucketCommand({ Bucket: LOG_BUCKET }));
   Object.assign(process.env, { [ENV.CDN_LOG_BUCKET]: LOG_BUCKET, [ENV.CDN_LOG_PREFIX]: 'cdn/' });
   handler = (await import('../../lambdas/handlers/download-log')).handler;
@@ -44,11 +36,7 @@ beforeAll(async () => {
     manifest: { release: true },
   });
 });
-afterAll(async () => {
-  proxy?.heal();
-  await platform?.stop();
-  await proxy?.close();
-});
+afterAll(() => faulty?.stop());
 
 it('expect the handler to reject while DynamoDB is black-holed, and the retry after it heals to mark the offer once', async () => {
   const dep = await api.post('/admin/v1/products/flaky/deployments', { build: 1, percentage: 100 });

@@ -6,39 +6,27 @@
  * Real platform over HTTP; the fault is a TCP proxy between the functions and dynalite.
  */
 import { DYNAMODB_BUDGET, FUNCTION_TIMEOUT_SECONDS, worstCaseMs } from '../../lambdas/shared/timeouts';
-import { startPlatform, type LocalPlatform } from '../../lib/local/platform';
+import type { LocalPlatform } from '../../lib/local/platform';
 import { buildEspImage } from '../fixtures/esp-image';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
-import { httpClient, type HttpClient } from '../support/http-client';
+import type { FaultProxy } from '../support/fault-proxy';
+import type { HttpClient } from '../support/http-client';
+import { startFaultyTestPlatform, type FaultyTestPlatform } from '../support/platform';
 import { publishRelease } from '../support/release';
 
 jest.setTimeout(60_000);
+let faulty: FaultyTestPlatform;
 let platform: LocalPlatform;
 let proxy: FaultProxy;
 let api: HttpClient;
 
 beforeAll(async () => {
-  process.env.OTA_SILENT = '1';
-  proxy = await startFaultProxy();
-  platform = await startPlatform({
-    inMemory: true,
-    apiPort: 0,
-    cdnPort: 0,
-    s3Port: 0,
-    quiet: true,
-    sweepIntervalMs: 0,
-    functionsDynamodbEndpoint: (dynalite) => (proxy.setTarget(dynalite), proxy.endpoint),
-  });
-  api = httpClient(platform.apiUrl);
+  faulty = await startFaultyTestPlatform();
+  ({ platform, api, proxy } = faulty);
   await api.put('/admin/v1/products/sick', { chip: 'esp32', security_mode: 'open', firmware_type: 'Sick Board' });
   await publishRelease(platform, { product: 'sick', version: '1.0.0', files: { 'app.bin': buildEspImage({ version: '1.0.0' }) }, manifest: { release: true } });
   await api.post('/admin/v1/products/sick/deployments', { build: 1, percentage: 100 });
 });
-afterAll(async () => {
-  proxy?.heal();
-  await platform?.stop();
-  await proxy?.close();
-});
+afterAll(() => faulty?.stop());
 
 const check = () => api.post('/api/v1/ota/check', { product: 'sick', device_id: 'AA:BB:CC:DD:00:01', version: '0.1.0' });
 

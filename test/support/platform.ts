@@ -2,7 +2,8 @@
  * Starts the in-memory local platform (dynalite + s3rver + edge + gateway, real HTTP) for one
  * test file, on ephemeral ports, and hands out clients for it.
  */
-import { startPlatform, type LocalPlatform } from '../../lib/local/platform';
+import { startPlatform, type LocalPlatform, type PlatformOptions } from '../../lib/local/platform';
+import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { httpClient, type HttpClient } from './http-client';
 
 export interface TestPlatform {
@@ -10,10 +11,29 @@ export interface TestPlatform {
   readonly api: HttpClient;
 }
 
-export async function startTestPlatform(): Promise<TestPlatform> {
+export async function startTestPlatform(opts: Pick<PlatformOptions, 'functionsDynamodbEndpoint'> = {}): Promise<TestPlatform> {
   process.env.OTA_SILENT = '1';
-  const platform = await startPlatform({ inMemory: true, apiPort: 0, cdnPort: 0, s3Port: 0, quiet: true, sweepIntervalMs: 0 });
+  const platform = await startPlatform({ inMemory: true, apiPort: 0, cdnPort: 0, s3Port: 0, quiet: true, sweepIntervalMs: 0, ...opts });
   return { platform, api: httpClient(platform.apiUrl) };
+}
+
+export interface FaultyTestPlatform extends TestPlatform {
+  /** Sits between the functions and dynalite (the tests' own admin clients bypass it). */
+  readonly proxy: FaultProxy;
+  /** Heals the proxy, then stops the platform and the proxy. */
+  stop(): Promise<void>;
+}
+
+/** The test platform with a fault proxy in front of DynamoDB, for black-holed and slow tables. */
+export async function startFaultyTestPlatform(): Promise<FaultyTestPlatform> {
+  const proxy = await startFaultProxy();
+  const { platform, api } = await startTestPlatform({ functionsDynamodbEndpoint: (dynalite) => (proxy.setTarget(dynalite), proxy.endpoint) });
+  const stop = async () => {
+    proxy.heal();
+    await platform.stop();
+    await proxy.close();
+  };
+  return { platform, api, proxy, stop };
 }
 
 /** Creates a product through the operator API. */

@@ -1,12 +1,13 @@
 /*
  * ESP-IDF 5.x client for the platform's native device API.
  *
- *   POST /api/v1/ota/check/   {product, device_id, version, hw:{board, chip}, channel?, token?}
+ *   POST /api/v1/ota/check/   {product, device_id, version, secure_version, hw:{board, chip}, channel?, token?}
  *   POST /api/v1/ota/status/  {product, device_id, build_number, status, deployment_id?, message?, token?}
  *
  * Flow: check -> (update_available) report "downloading" -> esp_https_ota into the next OTA
- * partition -> verify size + SHA-256 of what is in flash -> report "installing" -> set boot
- * partition, remember what we installed (NVS), reboot -> the new image confirms itself
+ * partition -> verify size + SHA-256 of what is in flash (+ the detached ECDSA signature over that
+ * SHA-256, for signed builds) -> report "installing" -> set boot partition, remember what we
+ * installed (NVS), reboot -> the new image confirms itself
  * (esp_ota_mark_app_valid_cancel_rollback) and reports "success"; if the bootloader rolled back
  * instead, the old image finds the NVS record and reports "rolled_back". Between checks the
  * task sleeps for the server's next_check_s; a 5xx's Retry-After is honoured.
@@ -37,6 +38,8 @@
 #include "esp_random.h"
 #include "esp_system.h"
 #include "esp_timer.h"
+#include "mbedtls/base64.h"
+#include "mbedtls/pk.h"
 #include "mbedtls/sha256.h"
 #include "nvs.h"
 #include "nvs_flash.h"
@@ -61,6 +64,15 @@
 /* Product key (product_key mode) or this device's token (device_token mode); "" for open products. */
 #ifndef OTA_TOKEN
 #define OTA_TOKEN ""
+#endif
+
+/* Signed builds (../README.md "Signed builds"; menuconfig "OTA native example"): the key id that
+ * `otactl key add` printed for main/ota_signing_pub.pem. "" = signatures are not checked. */
+#ifndef CONFIG_OTA_SIGNING_KEY_ID
+#define CONFIG_OTA_SIGNING_KEY_ID ""
+#endif
+#ifdef CONFIG_OTA_REQUIRE_SIGNATURE
+_Static_assert(sizeof(CONFIG_OTA_SIGNING_KEY_ID) == 65, "CONFIG_OTA_REQUIRE_SIGNATURE needs CONFIG_OTA_SIGNING_KEY_ID (64 hex digits)");
 #endif
 
 /* A freshly installed image that has not confirmed itself within this time rolls back. */
@@ -332,6 +344,12 @@ typedef struct {
     int size;
     char sha256[65];
     char deployment_id[65];
+    /* Signed builds only. `signature` is base64 of a DER ECDSA P-256 signature: at most 72 bytes,
+     * so at most 96 characters; a longer one is left empty here and refused as bad_signature. */
+    bool signed_build;
+    char signature[97];
+    char signature_alg[24];
+    char key_id[65];
 } check_result_t;
 
 static bool json_str(const cJSON *obj, const char *key, char *dst, size_t cap)
@@ -369,6 +387,9 @@ static esp_err_t check_for_update(check_result_t *r, uint32_t *sleep_s)
     cJSON_AddStringToObject(root, "product", OTA_PRODUCT_ID);
     cJSON_AddStringToObject(root, "device_id", s_device_id);
     cJSON_AddStringToObject(root, "version", esp_app_get_description()->version);
+    /* The anti-rollback counter (eFuse-enforced with CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK). The
+     * server never offers a build with a lower secure_version. */
+    cJSON_AddNumberToObject(root, "secure_version", esp_app_get_description()->secure_version);
     cJSON *hw = cJSON_AddObjectToObject(root, "hw");
     cJSON_AddStringToObject(hw, "board", OTA_BOARD);
     cJSON_AddStringToObject(hw, "chip", CONFIG_IDF_TARGET); /* "esp32s3", "esp32c3", ... */
@@ -432,6 +453,15 @@ static esp_err_t check_for_update(check_result_t *r, uint32_t *sleep_s)
                 snprintf(r->sha256, sizeof(r->sha256), "%.64s", checksum + 7);
             }
         }
+        /* A detached signature (builds of products that sign). A value that does not fit stays ""
+         * and fails verification; it never makes the build look unsigned. */
+        const cJSON *sig = cJSON_GetObjectItemCaseSensitive(json, "signature");
+        r->signed_build = sig != NULL && !cJSON_IsNull(sig);
+        if (r->signed_build) {
+            json_str(json, "signature", r->signature, sizeof(r->signature));
+            json_str(json, "signature_alg", r->signature_alg, sizeof(r->signature_alg));
+            json_str(json, "key_id", r->key_id, sizeof(r->key_id));
+        }
         if (!json_str(json, "url", r->url, sizeof(r->url)) || r->build_number < 1 || strlen(r->sha256) != 64) {
             ESP_LOGE(TAG, "update_available without a usable url/build_number/sha256, ignoring it");
             r->update_available = false;
@@ -443,6 +473,107 @@ static esp_err_t check_for_update(check_result_t *r, uint32_t *sleep_s)
      * business outcomes; each comes with the interval to wait (product setting, +-20 %). */
     ESP_LOGI(TAG, "check: %s", r->status);
     *sleep_s = (uint32_t)r->next_check_s;
+    return ESP_OK;
+}
+
+/* ---- Signatures ------------------------------------------------------------------------- */
+
+/*
+ * A signed build comes with a detached signature in the check response: `signature` is base64 of
+ * a DER-encoded ECDSA P-256 signature over the SHA-256 of the whole file (what `openssl dgst
+ * -sha256 -sign` and AWS KMS ECDSA_SHA_256 produce), `signature_alg` is "ecdsa-p256-sha256" and
+ * `key_id` names the key. The device trusts one key: main/ota_signing_pub.pem (EMBED_TXTFILES),
+ * which the platform knows as CONFIG_OTA_SIGNING_KEY_ID.
+ *
+ * Verified with mbedtls_pk_verify(), which takes the DER signature and the PEM key as they are
+ * (PSA's psa_verify_hash() wants the raw 64-byte r||s and a bare EC point, so both would need
+ * converting). Written for ESP-IDF v5.0 to v5.5 (Mbed TLS 3.x): their default sdkconfig builds
+ * everything used here (MBEDTLS_PK_PARSE_C, PEM_PARSE_C, BASE64_C, ECDSA_C, ECP_DP_SECP256R1).
+ * ESP-IDF master (v6, Mbed TLS 4) drops the legacy ECDSA module and verifies with PSA itself:
+ * port this section when you move.
+ */
+extern const uint8_t ota_signing_pub_pem_start[] asm("_binary_ota_signing_pub_pem_start");
+extern const uint8_t ota_signing_pub_pem_end[] asm("_binary_ota_signing_pub_pem_end");
+
+#define SIGNATURE_ALG "ecdsa-p256-sha256"
+#define SIGNATURE_DER_MAX 72 /* SEQUENCE { INTEGER r, INTEGER s } for P-256 */
+/* The status message the server reads as "the signature failed" (status "failed"). */
+#define BAD_SIGNATURE "bad_signature"
+
+static bool signature_checks_on(void)
+{
+    return strlen(CONFIG_OTA_SIGNING_KEY_ID) > 0;
+}
+
+/* The embedded key. Its length includes the NUL that EMBED_TXTFILES appends, as PEM parsing needs. */
+static esp_err_t load_signing_key(mbedtls_pk_context *pk)
+{
+    mbedtls_pk_init(pk);
+    int ret = mbedtls_pk_parse_public_key(pk, ota_signing_pub_pem_start, (size_t)(ota_signing_pub_pem_end - ota_signing_pub_pem_start));
+    if (ret != 0 || !mbedtls_pk_can_do(pk, MBEDTLS_PK_ECDSA) || mbedtls_pk_get_bitlen(pk) != 256) {
+        ESP_LOGE(TAG, "main/ota_signing_pub.pem is not a P-256 public key (-0x%04x): signed builds cannot be installed", (unsigned)-ret);
+        mbedtls_pk_free(pk);
+        return ESP_ERR_INVALID_STATE;
+    }
+    return ESP_OK;
+}
+
+/*
+ * Before the download: can this device accept the offer's signature at all? False (reason in
+ * `why`) for an unsigned build when CONFIG_OTA_REQUIRE_SIGNATURE is set, another algorithm, or a
+ * key id other than ours. The caller reports those as bad_signature: that build can never pass
+ * here, so the server must not offer it again.
+ */
+static bool signature_acceptable(const check_result_t *r, char *why, size_t cap)
+{
+    if (!r->signed_build) {
+#ifdef CONFIG_OTA_REQUIRE_SIGNATURE
+        snprintf(why, cap, "unsigned build, and CONFIG_OTA_REQUIRE_SIGNATURE is set");
+        return false;
+#else
+        return true;
+#endif
+    }
+    if (!signature_checks_on()) {
+        ESP_LOGW(TAG, "build %" PRId32 " is signed, but CONFIG_OTA_SIGNING_KEY_ID is empty: signature not checked", r->build_number);
+        return true;
+    }
+    if (strcmp(r->signature_alg, SIGNATURE_ALG) != 0) {
+        snprintf(why, cap, "signature_alg \"%s\", this device verifies only " SIGNATURE_ALG, r->signature_alg);
+        return false;
+    }
+    if (strcasecmp(r->key_id, CONFIG_OTA_SIGNING_KEY_ID) != 0) {
+        snprintf(why, cap, "signed with unknown key %.16s..., this device trusts %.16s...", r->key_id, CONFIG_OTA_SIGNING_KEY_ID);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * After the download: does the signature verify over `digest`, the SHA-256 of the file as it
+ * landed in flash? ESP_OK: yes. ESP_FAIL: no, the build is at fault (reported as bad_signature).
+ * ESP_ERR_INVALID_STATE: our own key does not parse, which is not the build's fault.
+ */
+static esp_err_t verify_signature(const check_result_t *r, const uint8_t digest[32], char *why, size_t cap)
+{
+    uint8_t der[SIGNATURE_DER_MAX];
+    size_t der_len = 0;
+    int ret = mbedtls_base64_decode(der, sizeof(der), &der_len, (const unsigned char *)r->signature, strlen(r->signature));
+    if (ret != 0 || der_len == 0) {
+        snprintf(why, cap, "signature is not base64 of at most %d bytes (-0x%04x)", SIGNATURE_DER_MAX, (unsigned)-ret);
+        return ESP_FAIL;
+    }
+    mbedtls_pk_context pk;
+    if (load_signing_key(&pk) != ESP_OK) {
+        snprintf(why, cap, "main/ota_signing_pub.pem does not parse");
+        return ESP_ERR_INVALID_STATE;
+    }
+    ret = mbedtls_pk_verify(&pk, MBEDTLS_MD_SHA256, digest, 32, der, der_len);
+    mbedtls_pk_free(&pk);
+    if (ret != 0) {
+        snprintf(why, cap, "signature does not verify with key %.16s... (-0x%04x)", CONFIG_OTA_SIGNING_KEY_ID, (unsigned)-ret);
+        return ESP_FAIL;
+    }
     return ESP_OK;
 }
 
@@ -458,9 +589,10 @@ static esp_err_t check_for_update(check_result_t *r, uint32_t *sleep_s)
  * image, so a mismatch costs nothing (abort and carry on). Every byte is already in flash at
  * that point: esp_ota_write() holds back only a partial 16-byte block when flash encryption is
  * on, and ESP app images are 16-byte multiples. With flash encryption, esp_partition_read()
- * returns plaintext, so the hash still matches.
+ * returns plaintext, so the hash still matches. A signed build's signature is checked over the
+ * same `digest`, so the file is read back once.
  */
-static esp_err_t sha256_of_partition(const esp_partition_t *part, size_t len, char hex[65])
+static esp_err_t sha256_of_partition(const esp_partition_t *part, size_t len, uint8_t digest[32], char hex[65])
 {
     const size_t chunk = 4096;
     uint8_t *buf = malloc(chunk);
@@ -477,7 +609,6 @@ static esp_err_t sha256_of_partition(const esp_partition_t *part, size_t len, ch
             err = ESP_FAIL;
         }
     }
-    uint8_t digest[32];
     if (err == ESP_OK && mbedtls_sha256_finish(&ctx, digest) != 0) {
         err = ESP_FAIL;
     }
@@ -500,8 +631,9 @@ static bool is_image_error(esp_err_t err)
 /*
  * Downloads, verifies and installs the offered build; reboots on success (does not return).
  * Reports "failed" only when the build itself is bad (wrong version, size or hash, invalid
- * image): the server then never offers it to this device again. Network trouble is not the
- * build's fault, so it is not reported; the next check hands out a fresh URL.
+ * image, or a signature this device refuses, then with the message "bad_signature"): the server
+ * then never offers it to this device again. Network trouble is not the build's fault, so it is
+ * not reported; the next check hands out a fresh URL.
  */
 static void install_update(const check_result_t *r)
 {
@@ -511,7 +643,15 @@ static void install_update(const check_result_t *r)
         return;
     }
 #endif
-    ESP_LOGI(TAG, "update to %s (build %" PRId32 ", %d bytes)", r->version, r->build_number, r->size);
+    char why[160] = "";
+    /* A signature we cannot accept (wrong algorithm, unknown key, none when one is required)
+     * fails the build before a byte is downloaded. */
+    if (!signature_acceptable(r, why, sizeof(why))) {
+        ESP_LOGE(TAG, "build %" PRId32 " refused: %s", r->build_number, why);
+        report_status(r->build_number, "failed", r->deployment_id, BAD_SIGNATURE);
+        return;
+    }
+    ESP_LOGI(TAG, "update to %s (build %" PRId32 ", %d bytes%s)", r->version, r->build_number, r->size, r->signed_build ? ", signed" : "");
     report_status(r->build_number, "downloading", r->deployment_id, NULL);
 
     esp_http_client_config_t http = {
@@ -524,11 +664,12 @@ static void install_update(const check_result_t *r)
     };
     esp_https_ota_config_t ota_cfg = { .http_config = &http };
 
-    char why[160] = "";
     bool build_is_bad = false;
+    const char *message = why; /* what a "failed" report says; BAD_SIGNATURE for signature failures */
     esp_https_ota_handle_t ota = NULL;
     esp_app_desc_t desc;
     const esp_partition_t *target = esp_ota_get_next_update_partition(NULL); /* where esp_https_ota writes */
+    uint8_t digest[32];
     char actual[65];
     int len;
 
@@ -550,6 +691,13 @@ static void install_update(const check_result_t *r)
         build_is_bad = true;
         goto fail;
     }
+    if (desc.secure_version < esp_app_get_description()->secure_version) {
+        /* The server never offers this (we send our secure_version); anti-rollback would refuse it. */
+        snprintf(why, sizeof(why), "image has secure_version %" PRIu32 ", this device runs %" PRIu32, desc.secure_version,
+                 esp_app_get_description()->secure_version);
+        build_is_bad = true;
+        goto fail;
+    }
 
     while ((err = esp_https_ota_perform(ota)) == ESP_ERR_HTTPS_OTA_IN_PROGRESS) {
         /* esp_https_ota_get_image_len_read(ota) for progress */
@@ -566,7 +714,7 @@ static void install_update(const check_result_t *r)
         build_is_bad = true;
         goto fail;
     }
-    err = sha256_of_partition(target, (size_t)len, actual);
+    err = sha256_of_partition(target, (size_t)len, digest, actual);
     if (err != ESP_OK) {
         snprintf(why, sizeof(why), "could not read back %s: %s", target->label, esp_err_to_name(err));
         goto fail;
@@ -575,6 +723,18 @@ static void install_update(const check_result_t *r)
         snprintf(why, sizeof(why), "sha256 mismatch: flash %.16s..., offer %.16s...", actual, r->sha256);
         build_is_bad = true;
         goto fail;
+    }
+    /* The signature covers the same bytes: check it over the digest just computed, before
+     * esp_https_ota_finish() makes the partition bootable. On failure, `fail` aborts the OTA
+     * (esp_https_ota_abort -> esp_ota_abort) and the boot partition stays as it is. */
+    if (r->signed_build && signature_checks_on()) {
+        err = verify_signature(r, digest, why, sizeof(why));
+        if (err != ESP_OK) {
+            build_is_bad = err == ESP_FAIL; /* not when our own key is broken */
+            message = BAD_SIGNATURE;
+            goto fail;
+        }
+        ESP_LOGI(TAG, "signature verified (key %.16s...)", CONFIG_OTA_SIGNING_KEY_ID);
     }
 
     report_status(r->build_number, "installing", r->deployment_id, NULL);
@@ -603,7 +763,7 @@ fail:
     }
     ESP_LOGE(TAG, "update to build %" PRId32 " failed: %s", r->build_number, why);
     if (build_is_bad) {
-        report_status(r->build_number, "failed", r->deployment_id, why);
+        report_status(r->build_number, "failed", r->deployment_id, message);
     }
 }
 

@@ -6,8 +6,13 @@
  *   (a release with a ui image: "host","port","bin","spiffs" instead of "url", so this library
  *   flashes the app and the filesystem image)
  *
- * Toolchain: Arduino-ESP32 core 3.x, esp32FOTA (chrisjoyce911) 0.2.x, ArduinoJson 6 or 7.
- * See README.md next to this file for the manifest keys esp32FOTA reads, TLS and local testing.
+ * Signed releases (SIGNED_RELEASES): esp32FOTA's own format, a 512-byte RSA-4096 PKCS#1 v1.5
+ * SHA-256 signature in front of the app image. The library strips it, flashes the image and
+ * verifies it with setPubKey()'s key before the new partition becomes bootable.
+ *
+ * Toolchain: Arduino-ESP32 core 3.x, esp32FOTA (chrisjoyce911) 0.2.x (0.2.1+ for setPubKey),
+ * ArduinoJson 6 or 7. See README.md next to this file for the manifest keys esp32FOTA reads, TLS,
+ * signed releases and local testing.
  */
 #include <WiFi.h>
 #include <esp32FOTA.hpp>
@@ -49,10 +54,23 @@ PASTE AmazonRootCA1.pem HERE
 -----END CERTIFICATE-----
 )PEM";
 
+// Signed releases (README "Signed releases"): true once the product publishes only images signed
+// with the RSA-4096 key below (esp32FOTA's format: signature + image in one file). Every image
+// this device installs must then carry a valid signature, the filesystem image (ui.bin) included.
+#define SIGNED_RELEASES false
+
+// The product's RSA-4096 public key (`openssl rsa -in priv_key.pem -pubout`), the one registered
+// with `otactl key add`. Keep the BEGIN/END lines. Only used when SIGNED_RELEASES is true.
+static const char RSA_PUBLIC_KEY[] = R"PEM(
+-----BEGIN PUBLIC KEY-----
+PASTE rsa_key.pub HERE
+-----END PUBLIC KEY-----
+)PEM";
+
 // ---------------------------------------------------------------------------------------------
 
-// firmware type, current version, validate = false (no RSA-signed images; the CDN URL is signed
-// and the transport is TLS-verified instead).
+// firmware type, current version, validate = false: the legacy switch that reads /rsa_key.pub
+// from SPIFFS. setPubKey() below turns signature checks on with the key compiled in instead.
 esp32FOTA esp32FOTA(FIRMWARE_TYPE, FIRMWARE_VERSION, false /* validate */);
 
 // esp32FOTA 0.2.x releases differ: some copy the string passed to setManifestURL(), others keep
@@ -60,6 +78,11 @@ esp32FOTA esp32FOTA(FIRMWARE_TYPE, FIRMWARE_VERSION, false /* validate */);
 static String manifestUrl;
 
 static CryptoMemAsset rootCa("Amazon Root CA 1", AMAZON_ROOT_CA1, sizeof(AMAZON_ROOT_CA1));
+// sizeof includes the terminating NUL, which mbedtls_pk_parse_public_key() needs for PEM.
+static CryptoMemAsset rsaPublicKey("RSA-4096 release key", RSA_PUBLIC_KEY, sizeof(RSA_PUBLIC_KEY));
+
+// Set when the library rejected a download's signature (see setUpdateCheckFailCb below).
+static bool signatureRejected = false;
 
 static uint32_t nextCheckAtMs = 0;
 
@@ -109,6 +132,22 @@ void setup() {
     esp32FOTA.setRootCA(&rootCa);
   }
 
+  if (SIGNED_RELEASES) {
+    // After the download esp32FOTA hashes the flashed image (SHA-256) and checks the 512 bytes
+    // that preceded it with mbedtls_pk_verify() (RSA PKCS#1 v1.5). The new app partition becomes
+    // bootable only if that passes; otherwise the library erases it and execOTA() returns false.
+    // Set after setCertFileSystem(nullptr): the key lives in flash, not on SPIFFS.
+    esp32FOTA.setPubKey(&rsaPublicKey);
+    esp32FOTA.setUpdateCheckFailCb([](int partition, int error_code) {
+      // error_code -2: signature check failed; -1: partition not found.
+      Serial.printf("Signature check of the %s image failed (%d), not installed\n",
+                    partition == U_SPIFFS ? "filesystem" : "app", error_code);
+      if (error_code == -2) {
+        signatureRejected = true;
+      }
+    });
+  }
+
   esp32FOTA.setProgressCb([](size_t done, size_t total) {
     static int lastPct = -1;
     const int pct = total ? (int)(done * 100 / total) : 0;
@@ -148,7 +187,15 @@ void loop() {
   // Download straight away: the firmware URL in the manifest is a signed CDN URL that expires
   // 15 minutes after the check. Never store it for later; check again to get a fresh one.
   // execOTA() flashes the app partition and reboots on success, so it only returns on failure.
+  signatureRejected = false;
   if (!esp32FOTA.execOTA()) {
+    if (signatureRejected) {
+      // The release itself is bad (or signed with another key): downloading it again will not
+      // help, and this protocol has no status report to tell the server. Wait for the next
+      // regular check; an operator has to revoke the release or publish a newer one.
+      Serial.println("Update refused: bad signature; next check at the regular interval");
+      return;
+    }
     Serial.println("Update failed; retrying with a fresh manifest in 5 minutes");
     nextCheckAtMs = millis() + jitteredIntervalMs(300);
   }

@@ -4,6 +4,7 @@
  * becomes a CliError that says which URL and why.
  */
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { strictEncode } from '../../lambdas/contract/client';
 import type { ResolvedConnection } from './config';
 import { ApiError, CliError } from './errors';
 import { createSigner, type RequestSigner } from './signer';
@@ -25,8 +26,7 @@ export interface ApiClientOptions {
   readonly unreachableHint?: string;
 }
 
-/** RFC 3986 encoding, the one SigV4 canonicalises with (encodeURIComponent leaves !'()* alone). */
-export const strictEncode = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+export { strictEncode };
 
 /** `/admin/v1/products/{p}/devices/{id}` with each dynamic segment encoded: `adminPath(p, 'devices', id)`. */
 export const adminPath = (productId: string, ...segments: (string | number)[]): string =>

@@ -35,16 +35,20 @@ type Body = Partial<PutBody>;
 export function putBodyOf(p: ProductView): Body {
   // The product view's `protocols` is what the PUT takes (lambdas/protocols/*/index.ts `present`).
   const protocols: Record<string, unknown> = { ...p.protocols };
-  return {
+  // Every PUT field is named (tsc says when one is added): a field left out would be reset by the PUT.
+  const body: { [K in keyof Required<PutBody>]: PutBody[K] | undefined } = {
     name: p.name,
     chip: p.chip,
-    ...(p.firmware_type ? { firmware_type: p.firmware_type } : {}),
+    firmware_type: p.firmware_type ?? undefined,
     auto_register: p.auto_register,
     security_mode: p.security_mode,
     poll_interval_s: p.poll_interval_s,
-    ...(p.device_quota ? { device_quota: p.device_quota } : {}),
-    ...(Object.keys(protocols).length ? { protocols } : {}),
+    device_quota: p.device_quota ?? undefined,
+    device_selects_channel: p.device_selects_channel,
+    max_image_size: p.max_image_size,
+    protocols: Object.keys(protocols).length ? protocols : undefined,
   };
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as Body;
 }
 
 export function productBody(base: Body, o: ProductPutOptions): Body {

@@ -4,15 +4,23 @@
  * becomes a CliError that says which URL and why.
  */
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { requestFor, strictEncode, type CallArgs, type SuccessBody } from '../../lambdas/contract/client';
+import type { HttpMethod, Operation } from '../../lambdas/contract/operation';
 import type { ResolvedConnection } from './config';
 import { ApiError, CliError } from './errors';
 import { createSigner, type RequestSigner } from './signer';
 
-export type Query = Record<string, string | number | boolean | undefined | null>;
+export { strictEncode };
+
+/** Query values are scalars; undefined, null and '' are left out. */
+export type Query = Readonly<Record<string, unknown>>;
 
 export interface ApiClient {
   readonly endpoint: string;
-  request<T = any>(method: string, path: string, opts?: { query?: Query; body?: unknown }): Promise<T>;
+  /** One operation of the contract (lambdas/contract): path, query and body from `args`, the answer typed by its success reply. */
+  call<O extends Operation>(op: O, args: CallArgs<O>): Promise<SuccessBody<O>>;
+  /** The transport under `call`: an untyped answer, for what the contract does not declare. */
+  request(method: HttpMethod, path: string, opts?: { query?: Query; body?: unknown }): Promise<unknown>;
 }
 
 export interface ApiClientOptions {
@@ -25,13 +33,6 @@ export interface ApiClientOptions {
   readonly unreachableHint?: string;
 }
 
-/** RFC 3986 encoding, the one SigV4 canonicalises with (encodeURIComponent leaves !'()* alone). */
-export const strictEncode = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-
-/** `/admin/v1/products/{p}/devices/{id}` with each dynamic segment encoded: `adminPath(p, 'devices', id)`. */
-export const adminPath = (productId: string, ...segments: (string | number)[]): string =>
-  ['/admin/v1/products', strictEncode(productId), ...segments.map((s) => strictEncode(String(s)))].join('/');
-
 export function queryString(query: Query = {}): string {
   const parts = Object.entries(query)
     .filter(([, v]) => v !== undefined && v !== null && v !== '')
@@ -42,9 +43,14 @@ export function queryString(query: Query = {}): string {
 export function createApiClient(opts: ApiClientOptions): ApiClient {
   const endpoint = opts.endpoint.replace(/\/+$/, '');
   const doFetch = opts.fetch ?? fetch;
-  return {
+  const client: ApiClient = {
     endpoint,
-    async request<T>(method: string, path: string, ro: { query?: Query; body?: unknown } = {}): Promise<T> {
+    async call<O extends Operation>(op: O, args: CallArgs<O>): Promise<SuccessBody<O>> {
+      const r = requestFor(op, args);
+      // Typed, not validated: the declaration is the contract both sides are built from.
+      return (await client.request(r.method, r.path, { query: r.query, body: r.body })) as SuccessBody<O>;
+    },
+    async request(method: HttpMethod, path: string, ro: { query?: Query; body?: unknown } = {}): Promise<unknown> {
       const url = `${endpoint}${path}${queryString(ro.query)}`;
       const body = ro.body === undefined ? undefined : JSON.stringify(ro.body);
       let headers: Record<string, string> = { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
@@ -66,10 +72,11 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
           parsed = text;
         }
       }
-      if (res.status >= 200 && res.status < 300) return parsed as T;
+      if (res.status >= 200 && res.status < 300) return parsed;
       throw apiErrorOf(res.status, parsed, `${method} ${path}`);
     },
   };
+  return client;
 }
 
 function apiErrorOf(status: number, body: unknown, what: string): ApiError {

@@ -62,7 +62,7 @@ export interface ResolvedConnection {
   readonly sign: boolean;
   /** Signing / S3 region; undefined only when nothing needs one. */
   readonly region?: string;
-  /** The named context that supplied settings, if any. */
+  /** The named context that supplied settings (absent: none did). */
   readonly context?: string;
   readonly ingest: {
     /** undefined: not configured (only `publish` needs it, and says so). */

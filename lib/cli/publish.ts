@@ -272,7 +272,7 @@ export async function publish(deps: PublishDeps, opts: PublishOptions): Promise<
   }
   progress.done();
 
-  // 2. Invalidate any earlier verdict, then 3. the manifest, which starts the ingest.
+  // 2. Invalidate an earlier verdict, then 3. the manifest, which starts the ingest.
   await s3.send(
     new PutObjectCommand({
       Bucket: bucket,

@@ -241,6 +241,15 @@ describe('product', () => {
     });
   });
 
+  it('product put --merge keeps the settings no flag names, device_selects_channel and max_image_size too', async () => {
+    const file = join(tmp, 'keeper.json');
+    writeFileSync(file, JSON.stringify({ chip: 'esp32', security_mode: 'open', device_selects_channel: true, max_image_size: 131072 }));
+    expect((await otactl(['product', 'put', 'keeper', '--file', file])).code).toBe(0);
+    const r = await otactl(['product', 'put', 'keeper', '--merge', '--name', 'Keeper', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ name: 'Keeper', chip: 'esp32', security_mode: 'open', device_selects_channel: true, max_image_size: 131072 });
+  });
+
   it('rotate-key shows the key once; retire-previous-key stops accepting the old one', async () => {
     const k1 = await otactl(['product', 'rotate-key', 'gadget', '--json']);
     expect(k1.json().product_key).toEqual(expect.any(String));

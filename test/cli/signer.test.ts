@@ -6,7 +6,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminPath, apiClientFor, createApiClient } from '../../lib/cli/api';
+import { requestFor } from '../../lambdas/contract/client';
+import { createDeployment, getDevice, getProduct, patchDevice } from '../../lambdas/contract/operator';
+import { apiClientFor, createApiClient } from '../../lib/cli/api';
 import { deploymentBody, parseSchedule } from '../../lib/cli/commands/deployments';
 import { resolveConnection } from '../../lib/cli/config';
 import { ApiError, CliError } from '../../lib/cli/errors';
@@ -49,7 +51,12 @@ describe('SigV4 signer', () => {
     const sign = createSigner({ region: 'eu-west-1', credentials: CREDS });
     const body = JSON.stringify({ build: 3, percentage: 10 });
     const headers = await sign(
-      { method: 'POST', url: `https://${HOST}${adminPath('demo', 'deployments')}`, headers: { 'content-type': 'application/json' }, body },
+      {
+        method: 'POST',
+        url: `https://${HOST}${requestFor(createDeployment, { params: { productId: 'demo' }, body: { build: 3, percentage: 10 } }).path}`,
+        headers: { 'content-type': 'application/json' },
+        body,
+      },
       DATE,
     );
     expect(headers['x-amz-date']).toBe('20240102T030405Z');
@@ -64,13 +71,13 @@ describe('SigV4 signer', () => {
 
   it('matches an independent SigV4 implementation, including a MAC device id (double-encoded path) and a query', async () => {
     const sign = createSigner({ region: 'eu-west-1', credentials: CREDS });
-    const url = `https://${HOST}${adminPath('demo', 'devices', 'AA:BB:CC:DD:EE:01')}?prefix=AA%3ABB&limit=5`;
+    const url = `https://${HOST}${requestFor(getDevice, { params: { productId: 'demo', deviceId: 'AA:BB:CC:DD:EE:01' } }).path}?prefix=AA%3ABB&limit=5`;
     const headers = await sign({ method: 'GET', url, headers: { accept: 'application/json' } }, DATE);
     const { authorization, ...rest } = headers;
     expect(authorization).toBe(referenceSignature({ method: 'GET', url, headers: rest, body: '' }, 'eu-west-1', 'execute-api'));
 
     const body = '{"active":false}';
-    const patchUrl = `https://${HOST}${adminPath('demo', 'devices', 'dev 1')}`;
+    const patchUrl = `https://${HOST}${requestFor(patchDevice, { params: { productId: 'demo', deviceId: 'dev 1' }, body: { active: false } }).path}`;
     const h2 = await sign({ method: 'PATCH', url: patchUrl, headers: { 'content-type': 'application/json' }, body }, DATE);
     const { authorization: a2, ...rest2 } = h2;
     expect(a2).toBe(referenceSignature({ method: 'PATCH', url: patchUrl, headers: rest2, body }, 'eu-west-1', 'execute-api'));
@@ -91,14 +98,18 @@ describe('SigV4 signer', () => {
     }) as unknown as typeof fetch;
     const cloud = resolveConnection({ endpoint: `https://${HOST}/` }, {});
     expect(cloud).toMatchObject({ sign: true, local: false, region: 'eu-west-1', endpoint: `https://${HOST}` });
-    await apiClientFor(cloud, { fetch: fakeFetch, signer: createSigner({ region: cloud.region!, credentials: CREDS }) }).request('GET', adminPath('p'));
+    await apiClientFor(cloud, { fetch: fakeFetch, signer: createSigner({ region: cloud.region!, credentials: CREDS }) }).call(getProduct, {
+      params: { productId: 'p' },
+    });
     expect(seen[0].url).toBe(`https://${HOST}/admin/v1/products/p`);
     expect(seen[0].headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request/);
     expect(seen[0].headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
 
     const local = resolveConnection({}, {});
     expect(local).toMatchObject({ endpoint: 'http://127.0.0.1:3000', local: true, sign: false });
-    await apiClientFor(local, { fetch: fakeFetch, signer: createSigner({ region: 'eu-west-1', credentials: CREDS }) }).request('GET', adminPath('p'));
+    await apiClientFor(local, { fetch: fakeFetch, signer: createSigner({ region: 'eu-west-1', credentials: CREDS }) }).call(getProduct, {
+      params: { productId: 'p' },
+    });
     expect(seen[1].headers.authorization).toBeUndefined();
     expect(seen[1].headers['x-amz-date']).toBeUndefined();
   });

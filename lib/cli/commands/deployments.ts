@@ -1,11 +1,23 @@
 /**
- * `otactl deploy create|list|get|status|promote|pause|resume|cancel|complete` (…/deployments routes).
+ * `otactl deploy create|list|get|status|promote|pause|resume|cancel|complete` (the deployment operations of lambdas/contract/operator.ts).
  * `deploy status --watch` redraws a live table every 2 s until the deployment stops moving.
  */
-import { adminPath } from '../api';
+import type * as z from 'zod/mini';
+import type { CallArgs, SuccessBody } from '../../../lambdas/contract/client';
+import {
+  cancelDeployment,
+  completeDeployment,
+  createDeployment,
+  getDeployment,
+  listDeployments,
+  pauseDeployment,
+  promoteDeployment,
+  resumeDeployment,
+  type Deployment,
+} from '../../../lambdas/contract/operator';
 import { emit, type Ctx } from '../context';
 import { EXIT, UsageError } from '../errors';
-import { bar, keyValues, LiveBlock, table } from '../output';
+import { bar, keyValues, LiveBlock, table, type Column } from '../output';
 
 export interface DeployCreateOptions {
   readonly build: number;
@@ -22,8 +34,11 @@ export interface DeployCreateOptions {
   readonly timeoutMinutes?: number;
 }
 
+type CreateBody = CallArgs<typeof createDeployment>['body'];
+type DeploymentView = z.output<typeof Deployment>;
+
 /** `"1:60:0.95,10:60:0.95,100:0:0"` → schedule steps of the create body. */
-export function parseSchedule(s: string): { percentage: number; soak_minutes: number; min_success_rate: number }[] {
+export function parseSchedule(s: string): NonNullable<CreateBody['schedule']> {
   const steps = s
     .split(',')
     .map((x) => x.trim())
@@ -40,8 +55,8 @@ export function parseSchedule(s: string): { percentage: number; soak_minutes: nu
   return steps;
 }
 
-/** The create body (lambdas/core/admin-api.ts CreateDeploymentSchema). */
-export function deploymentBody(o: DeployCreateOptions): Record<string, unknown> {
+/** The create body (the createDeployment declaration's CreateDeploymentRequest). */
+export function deploymentBody(o: DeployCreateOptions): CreateBody {
   if (o.percentage === undefined && o.schedule === undefined) throw new UsageError('give --percentage or --schedule');
   return {
     build: o.build,
@@ -58,33 +73,34 @@ export function deploymentBody(o: DeployCreateOptions): Record<string, unknown> 
   };
 }
 
-const COUNT_COLUMNS = [
-  { header: 'offered', value: (c: any) => c.offered, right: true },
-  { header: 'succeeded', value: (c: any) => c.succeeded, right: true },
-  { header: 'failed', value: (c: any) => c.failed, right: true },
-  { header: 'rolled back', value: (c: any) => c.rolled_back, right: true },
-  { header: 'timed out', value: (c: any) => c.timed_out, right: true },
-  { header: 'in flight', value: (c: any) => c.in_flight, right: true },
+type Counts = DeploymentView['counts'];
+const COUNT_COLUMNS: Column<Counts>[] = [
+  { header: 'offered', value: (c) => c.offered, right: true },
+  { header: 'succeeded', value: (c) => c.succeeded, right: true },
+  { header: 'failed', value: (c) => c.failed, right: true },
+  { header: 'rolled back', value: (c) => c.rolled_back, right: true },
+  { header: 'timed out', value: (c) => c.timed_out, right: true },
+  { header: 'in flight', value: (c) => c.in_flight, right: true },
 ];
 
-/** Offers that reached an outcome (success or any failure) — what the progress bar shows. */
-export function settledFraction(counts: any): { settled: number; offered: number; fraction: number } {
-  const offered = Number(counts?.offered ?? 0);
-  const settled = ['succeeded', 'failed', 'rolled_back', 'timed_out'].reduce((n, k) => n + Number(counts?.[k] ?? 0), 0);
+const SETTLED = ['succeeded', 'failed', 'rolled_back', 'timed_out'] as const satisfies readonly (keyof Counts)[];
+
+/** Offers that reached an outcome (success or a failure of some kind) — what the progress bar shows. */
+export function settledFraction(counts: Pick<Counts, 'offered' | (typeof SETTLED)[number]>): { settled: number; offered: number; fraction: number } {
+  const offered = counts.offered;
+  const settled = SETTLED.reduce((n, k) => n + counts[k], 0);
   return { settled, offered, fraction: offered ? settled / offered : 0 };
 }
 
-export function renderDeployment(d: any): string {
-  const c = d.counts ?? {};
+export function renderDeployment(d: DeploymentView): string {
+  const c = d.counts;
   const { settled, offered, fraction } = settledFraction(c);
   const step = d.schedule
-    ? `${d.schedule.current_step + 1}/${d.schedule.steps.length} (${d.schedule.steps.map((s: any) => `${s.percentage}%`).join(' → ')})`
+    ? `${d.schedule.current_step + 1}/${d.schedule.steps.length} (${d.schedule.steps.map((s) => `${s.percentage}%`).join(' → ')})`
     : undefined;
-  const policy = d.policy
-    ? Object.entries(d.policy)
-        .filter(([, v]) => v !== null && v !== undefined)
-        .map(([k, v]) => `${k}=${v}`)
-    : [];
+  const policy = Object.entries(d.policy)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}=${v}`);
   return (
     keyValues([
       ['deployment', d.deployment_id],
@@ -108,7 +124,7 @@ export function renderDeployment(d: any): string {
   );
 }
 
-export const renderDeploymentList = (items: any[]): string =>
+export const renderDeploymentList = (items: readonly DeploymentView[]): string =>
   items.length === 0
     ? 'no deployments\n'
     : table(items, [
@@ -118,36 +134,41 @@ export const renderDeploymentList = (items: any[]): string =>
         { header: 'state', value: (d) => d.state },
         { header: '%', value: (d) => d.percentage, right: true },
         { header: 'channel', value: (d) => d.channel },
-        { header: 'offered', value: (d) => d.counts?.offered, right: true },
-        { header: 'succeeded', value: (d) => d.counts?.succeeded, right: true },
-        { header: 'failed', value: (d) => (d.counts ? d.counts.failed + d.counts.rolled_back + d.counts.timed_out : undefined), right: true },
+        { header: 'offered', value: (d) => d.counts.offered, right: true },
+        { header: 'succeeded', value: (d) => d.counts.succeeded, right: true },
+        { header: 'failed', value: (d) => d.counts.failed + d.counts.rolled_back + d.counts.timed_out, right: true },
         { header: 'created', value: (d) => d.created_at },
       ]);
 
-const path = (productId: string, ...rest: string[]) => adminPath(productId, 'deployments', ...rest);
-
-export async function deployCreate(ctx: Ctx, productId: string, o: DeployCreateOptions): Promise<any> {
-  return emit(ctx, await ctx.api.request('POST', path(productId), { body: deploymentBody(o) }), renderDeployment);
+export async function deployCreate(ctx: Ctx, productId: string, o: DeployCreateOptions): Promise<DeploymentView> {
+  return emit(ctx, await ctx.api.call(createDeployment, { params: { productId }, body: deploymentBody(o) }), renderDeployment);
 }
 
-export async function deployList(ctx: Ctx, productId: string, o: { state?: string } = {}): Promise<any> {
-  return emit(ctx, await ctx.api.request('GET', path(productId), { query: { state: o.state } }), (r: any) => renderDeploymentList(r.items ?? []));
+export async function deployList(
+  ctx: Ctx,
+  productId: string,
+  o: NonNullable<CallArgs<typeof listDeployments>['query']> = {},
+): Promise<SuccessBody<typeof listDeployments>> {
+  return emit(ctx, await ctx.api.call(listDeployments, { params: { productId }, query: { state: o.state } }), (r) => renderDeploymentList(r.items));
 }
 
-export async function deployGet(ctx: Ctx, productId: string, id: string): Promise<any> {
-  return emit(ctx, await ctx.api.request('GET', path(productId, id)), renderDeployment);
+export async function deployGet(ctx: Ctx, productId: string, id: string): Promise<DeploymentView> {
+  return emit(ctx, await ctx.api.call(getDeployment, { params: { productId, deploymentId: id } }), renderDeployment);
 }
 
-export async function deployPromote(ctx: Ctx, productId: string, id: string, percentage: number): Promise<any> {
-  return emit(ctx, await ctx.api.request('POST', path(productId, id, 'promote'), { body: { percentage } }), renderDeployment);
+export async function deployPromote(ctx: Ctx, productId: string, id: string, percentage: number): Promise<DeploymentView> {
+  return emit(ctx, await ctx.api.call(promoteDeployment, { params: { productId, deploymentId: id }, body: { percentage } }), renderDeployment);
 }
 
-export async function deployTransition(ctx: Ctx, productId: string, id: string, action: 'pause' | 'resume' | 'cancel' | 'complete'): Promise<any> {
-  return emit(ctx, await ctx.api.request('POST', path(productId, id, action)), renderDeployment);
+/** The state changes that take no body and answer with the deployment. */
+const TRANSITIONS = { pause: pauseDeployment, resume: resumeDeployment, cancel: cancelDeployment, complete: completeDeployment } as const;
+
+export async function deployTransition(ctx: Ctx, productId: string, id: string, action: keyof typeof TRANSITIONS): Promise<DeploymentView> {
+  return emit(ctx, await ctx.api.call(TRANSITIONS[action], { params: { productId, deploymentId: id } }), renderDeployment);
 }
 
 /** States in which a deployment no longer moves by itself: `--watch` stops there. */
-export const STOPPED_STATES = ['completed', 'cancelled', 'paused'];
+export const STOPPED_STATES: readonly DeploymentView['state'][] = ['completed', 'cancelled', 'paused'];
 /** Exit code of `deploy status --watch` when it stopped on paused/cancelled (completed: 0; Ctrl-C: 130). */
 export const EXIT_NOT_COMPLETED = EXIT.UNFINISHED;
 
@@ -183,7 +204,7 @@ export async function deployStatus(ctx: Ctx, productId: string, id: string, o: W
   const sleep = o.sleep ?? abortableSleep;
   let last = '';
   for (;;) {
-    const d = await ctx.api.request('GET', path(productId, id));
+    const d = await ctx.api.call(getDeployment, { params: { productId, deploymentId: id } });
     const snapshot = JSON.stringify({ state: d.state, percentage: d.percentage, counts: d.counts, step: d.schedule?.current_step });
     if (!o.watch) {
       emit(ctx, d, renderDeployment);

@@ -1,17 +1,33 @@
 /**
- * `otactl device list|get|patch|token|assign|assignment|unassign` (…/devices routes). Device ids
- * (MACs: `AA:BB:CC:DD:EE:FF`) are percent-encoded into the path.
+ * `otactl device list|get|patch|token|assign|assignment|unassign` (the device operations of
+ * lambdas/contract/operator.ts). Device ids (MACs: `AA:BB:CC:DD:EE:FF`) are percent-encoded into the path.
  */
-import { adminPath } from '../api';
+import type * as z from 'zod/mini';
+import type { CallArgs, SuccessBody } from '../../../lambdas/contract/client';
+import {
+  assignBuild,
+  cancelAssignment,
+  getAssignment,
+  getDevice,
+  issueDeviceToken,
+  listDevices,
+  patchDevice,
+  type Assignment,
+  type Device,
+  type StatusEntry,
+} from '../../../lambdas/contract/operator';
 import { emit, type Ctx } from '../context';
 import { UsageError } from '../errors';
 import { keyValues, table } from '../output';
 import { listPages, morePages, type PageOptions } from './firmware';
 
-/** A status entry's status (`presentStatusEntry`: build_number, status, at, deployment_id?, message?, inferred?, reason?). */
-const statusText = (e: any): string => `${e.status}${e.inferred ? ' (inferred)' : ''}`;
+type DeviceView = z.output<typeof Device>;
+type AssignmentView = z.output<typeof Assignment>;
 
-export const renderDeviceList = (items: any[]): string =>
+/** A status entry's status, and whether the platform inferred it. */
+const statusText = (e: z.output<typeof StatusEntry>): string => `${e.status}${e.inferred ? ' (inferred)' : ''}`;
+
+export const renderDeviceList = (items: readonly DeviceView[]): string =>
   items.length === 0
     ? 'no devices\n'
     : table(items, [
@@ -26,7 +42,7 @@ export const renderDeviceList = (items: any[]): string =>
         { header: 'last seen', value: (d) => d.last_seen },
       ]);
 
-export const renderAssignment = (a: any): string =>
+export const renderAssignment = (a: AssignmentView): string =>
   keyValues([
     ['assignment', a.assignment_id],
     ['build', `${a.build_number} (${a.version})`],
@@ -35,7 +51,7 @@ export const renderAssignment = (a: any): string =>
     ['updated', a.updated_at],
   ]);
 
-export const renderDevice = (d: any): string => {
+export const renderDevice = (d: DeviceView): string => {
   const head = keyValues([
     ['device', d.device_id],
     ['product', d.product_id],
@@ -47,7 +63,7 @@ export const renderDevice = (d: any): string => {
     ['channel', d.channel],
     ['active', d.active],
     ['groups', d.groups],
-    ['tags', d.tags && Object.keys(d.tags).length ? Object.entries(d.tags).map(([k, v]) => `${k}=${v}`) : undefined],
+    ['tags', Object.keys(d.tags).length ? Object.entries(d.tags).map(([k, v]) => `${k}=${v}`) : undefined],
     ['token', d.token_set ? 'set' : 'none'],
     ['failed builds', d.failed_builds],
     [
@@ -66,29 +82,30 @@ export const renderDevice = (d: any): string => {
     ['first seen', d.first_seen],
     ['last seen', d.last_seen],
   ]);
-  const history: any[] = d.history ?? [];
-  return history.length
-    ? `${head}\n${table(history, [
-        { header: 'at', value: (h: any) => h.at },
-        { header: 'status', value: (h: any) => statusText(h) },
-        { header: 'build', value: (h: any) => h.build_number, right: true },
-        { header: 'deployment', value: (h: any) => h.deployment_id },
-        { header: 'message', value: (h: any) => h.message ?? h.reason },
+  return d.history.length
+    ? `${head}\n${table(d.history, [
+        { header: 'at', value: (h) => h.at },
+        { header: 'status', value: (h) => statusText(h) },
+        { header: 'build', value: (h) => h.build_number, right: true },
+        { header: 'deployment', value: (h) => h.deployment_id },
+        { header: 'message', value: (h) => h.message ?? h.reason },
       ])}`
     : head;
 };
 
-const path = (productId: string, ...rest: string[]) => adminPath(productId, 'devices', ...rest);
-
-export async function deviceList(ctx: Ctx, productId: string, o: PageOptions & { prefix?: string } = {}): Promise<any> {
-  const page = await listPages(ctx, path(productId), { prefix: o.prefix }, o);
+export async function deviceList(
+  ctx: Ctx,
+  productId: string,
+  o: PageOptions & Pick<NonNullable<CallArgs<typeof listDevices>['query']>, 'prefix'> = {},
+): Promise<{ items: DeviceView[]; cursor: string | null }> {
+  const page = await listPages((cursor) => ctx.api.call(listDevices, { params: { productId }, query: { prefix: o.prefix, limit: o.limit, cursor } }), o);
   emit(ctx, page, (p) => renderDeviceList(p.items));
   morePages(ctx, page.cursor, `otactl device list --product ${productId}${o.prefix ? ` --prefix ${o.prefix}` : ''}`);
   return page;
 }
 
-export async function deviceGet(ctx: Ctx, productId: string, deviceId: string): Promise<any> {
-  return emit(ctx, await ctx.api.request('GET', path(productId, deviceId)), renderDevice);
+export async function deviceGet(ctx: Ctx, productId: string, deviceId: string): Promise<DeviceView> {
+  return emit(ctx, await ctx.api.call(getDevice, { params: { productId, deviceId } }), renderDevice);
 }
 
 export interface DevicePatchOptions {
@@ -98,7 +115,7 @@ export interface DevicePatchOptions {
   readonly tags?: Record<string, string>;
 }
 
-export function patchBody(o: DevicePatchOptions): Record<string, unknown> {
+export function patchBody(o: DevicePatchOptions): CallArgs<typeof patchDevice>['body'] {
   const body = {
     ...(o.active !== undefined ? { active: o.active } : {}),
     ...(o.channel !== undefined ? { channel: o.channel } : {}),
@@ -109,13 +126,13 @@ export function patchBody(o: DevicePatchOptions): Record<string, unknown> {
   return body;
 }
 
-export async function devicePatch(ctx: Ctx, productId: string, deviceId: string, o: DevicePatchOptions): Promise<any> {
-  return emit(ctx, await ctx.api.request('PATCH', path(productId, deviceId), { body: patchBody(o) }), renderDevice);
+export async function devicePatch(ctx: Ctx, productId: string, deviceId: string, o: DevicePatchOptions): Promise<DeviceView> {
+  return emit(ctx, await ctx.api.call(patchDevice, { params: { productId, deviceId }, body: patchBody(o) }), renderDevice);
 }
 
-export async function deviceToken(ctx: Ctx, productId: string, deviceId: string): Promise<any> {
-  const r = await ctx.api.request('POST', path(productId, deviceId, 'token'));
-  return emit(ctx, r, (x: any) =>
+export async function deviceToken(ctx: Ctx, productId: string, deviceId: string): Promise<SuccessBody<typeof issueDeviceToken>> {
+  const r = await ctx.api.call(issueDeviceToken, { params: { productId, deviceId } });
+  return emit(ctx, r, (x) =>
     keyValues([
       ['device', x.device_id],
       ['token', x.token],
@@ -124,15 +141,15 @@ export async function deviceToken(ctx: Ctx, productId: string, deviceId: string)
   );
 }
 
-export async function deviceAssign(ctx: Ctx, productId: string, deviceId: string, o: { build: number; replace?: boolean }): Promise<any> {
+export async function deviceAssign(ctx: Ctx, productId: string, deviceId: string, o: { build: number; replace?: boolean }): Promise<AssignmentView> {
   const body = { build: o.build, ...(o.replace ? { replace: true } : {}) };
-  return emit(ctx, await ctx.api.request('PUT', path(productId, deviceId, 'assignment'), { body }), renderAssignment);
+  return emit(ctx, await ctx.api.call(assignBuild, { params: { productId, deviceId }, body }), renderAssignment);
 }
 
-export async function deviceAssignment(ctx: Ctx, productId: string, deviceId: string): Promise<any> {
-  return emit(ctx, await ctx.api.request('GET', path(productId, deviceId, 'assignment')), renderAssignment);
+export async function deviceAssignment(ctx: Ctx, productId: string, deviceId: string): Promise<AssignmentView> {
+  return emit(ctx, await ctx.api.call(getAssignment, { params: { productId, deviceId } }), renderAssignment);
 }
 
-export async function deviceUnassign(ctx: Ctx, productId: string, deviceId: string): Promise<any> {
-  return emit(ctx, await ctx.api.request('DELETE', path(productId, deviceId, 'assignment')), () => `assignment of ${deviceId} cancelled\n`);
+export async function deviceUnassign(ctx: Ctx, productId: string, deviceId: string): Promise<SuccessBody<typeof cancelAssignment>> {
+  return emit(ctx, await ctx.api.call(cancelAssignment, { params: { productId, deviceId } }), () => `assignment of ${deviceId} cancelled\n`);
 }

@@ -1,5 +1,7 @@
-/** `otactl firmware list|get|release|revoke` (GET …/firmware, GET …/firmware/{build}, POST …/release, POST …/revoke). */
-import { adminPath } from '../api';
+/** `otactl firmware list|get|release|revoke` (operations listFirmware, getFirmware, releaseFirmware, revokeFirmware). */
+import type * as z from 'zod/mini';
+import type { CallArgs } from '../../../lambdas/contract/client';
+import { getFirmware, listFirmware, releaseFirmware, revokeFirmware, type Firmware, type RevokedFirmware } from '../../../lambdas/contract/operator';
 import { emit, type Ctx } from '../context';
 import { formatBytes, keyValues, table } from '../output';
 
@@ -10,18 +12,21 @@ export interface PageOptions {
   readonly all?: boolean;
 }
 
-/** Fetches one page, or every page with `all` (the result then has `cursor: null`). */
-export async function listPages(
-  ctx: Ctx,
-  path: string,
-  query: Record<string, string | number | undefined>,
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly cursor: string | null;
+}
+
+/** Fetches one page (`fetchPage(cursor)`), or every page with `all` (the result then has `cursor: null`). */
+export async function listPages<T>(
+  fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
   o: PageOptions,
-): Promise<{ items: any[]; cursor: string | null }> {
-  const items: any[] = [];
+): Promise<{ items: T[]; cursor: string | null }> {
+  const items: T[] = [];
   let cursor: string | undefined = o.cursor;
   for (;;) {
-    const page: { items: any[]; cursor?: string | null } = await ctx.api.request('GET', path, { query: { ...query, limit: o.limit, cursor } });
-    items.push(...(page.items ?? []));
+    const page = await fetchPage(cursor);
+    items.push(...page.items);
     cursor = page.cursor ?? undefined;
     if (!o.all || !cursor) return { items, cursor: cursor ?? null };
   }
@@ -32,12 +37,16 @@ export function morePages(ctx: Ctx, cursor: string | null, command: string): voi
   if (cursor && !ctx.json) ctx.out.stderr.write(`more: ${command} --cursor '${cursor}' (or --all)\n`);
 }
 
-const appSize = (f: any) => {
-  const app = (f.files ?? []).find((x: any) => x.role === 'app');
+type FirmwareView = z.output<typeof Firmware>;
+/** `firmware revoke` answers with the build and the deployments it paused. */
+type FirmwareAnswer = FirmwareView & Partial<Pick<z.output<typeof RevokedFirmware>, 'paused_deployments'>>;
+
+const appSize = (f: FirmwareView) => {
+  const app = f.files.find((x) => x.role === 'app');
   return app ? formatBytes(app.size) : undefined;
 };
 
-export const renderFirmwareList = (items: any[]): string =>
+export const renderFirmwareList = (items: readonly FirmwareView[]): string =>
   items.length === 0
     ? 'no firmware\n'
     : table(items, [
@@ -52,13 +61,13 @@ export const renderFirmwareList = (items: any[]): string =>
       ]);
 
 /** `1–3`, `2–*`, or undefined when the build names no hardware revision range. */
-function hwRange(c: any): string | undefined {
-  const min = c?.hw_revision_min ?? null;
-  const max = c?.hw_revision_max ?? null;
+function hwRange(c: FirmwareView['compatibility']): string | undefined {
+  const min = c.hw_revision_min;
+  const max = c.hw_revision_max;
   return min === null && max === null ? undefined : `${min ?? '*'}–${max ?? '*'}`;
 }
 
-export const renderFirmware = (f: any): string =>
+export const renderFirmware = (f: FirmwareAnswer): string =>
   keyValues([
     ['product', f.product_id],
     ['build', f.build_number],
@@ -69,40 +78,52 @@ export const renderFirmware = (f: any): string =>
     ['boards', f.boards],
     ['force', f.force],
     ['notes', f.notes],
-    ['app', f.app ? `${f.app.project_name} ${f.app.version} (IDF ${f.app.idf_version}, chip id ${f.app.chip_id})` : undefined],
+    ['app', `${f.app.project_name} ${f.app.version} (IDF ${f.app.idf_version}, chip id ${f.app.chip_id})`],
     ['image hash', f.image_hash],
-    ['min version', f.compatibility?.min_version],
+    ['min version', f.compatibility.min_version],
     ['hw revision', hwRange(f.compatibility)],
-    ['required step', f.compatibility?.required_step || undefined],
+    ['required step', f.compatibility.required_step || undefined],
     ['created', f.created_at],
     ['released', f.released_at],
     ['revoked', f.revoked_at],
     ...(f.paused_deployments?.length ? [['paused deployments', f.paused_deployments] as const] : []),
   ]) +
   '\n' +
-  table(f.files ?? [], [
-    { header: 'role', value: (x: any) => x.role },
-    { header: 'name', value: (x: any) => x.name },
-    { header: 'size', value: (x: any) => x.size, right: true },
-    { header: 'sha256', value: (x: any) => x.sha256 },
-    { header: 'crc32', value: (x: any) => x.crc32 },
+  table(f.files, [
+    { header: 'role', value: (x) => x.role },
+    { header: 'name', value: (x) => x.name },
+    { header: 'size', value: (x) => x.size, right: true },
+    { header: 'sha256', value: (x) => x.sha256 },
+    { header: 'crc32', value: (x) => x.crc32 },
   ]);
 
-export async function firmwareList(ctx: Ctx, productId: string, o: PageOptions & { state?: string; version?: string }): Promise<any> {
-  const page = await listPages(ctx, adminPath(productId, 'firmware'), { state: o.state, version: o.version }, o);
+type FirmwareListQuery = NonNullable<CallArgs<typeof listFirmware>['query']>;
+
+export async function firmwareList(
+  ctx: Ctx,
+  productId: string,
+  o: PageOptions & Pick<FirmwareListQuery, 'state' | 'version'>,
+): Promise<{ items: FirmwareView[]; cursor: string | null }> {
+  const page = await listPages(
+    (cursor) => ctx.api.call(listFirmware, { params: { productId }, query: { state: o.state, version: o.version, limit: o.limit, cursor } }),
+    o,
+  );
   emit(ctx, page, (p) => renderFirmwareList(p.items));
   morePages(ctx, page.cursor, `otactl firmware list --product ${productId}`);
   return page;
 }
 
-export async function firmwareGet(ctx: Ctx, productId: string, build: number): Promise<any> {
-  return emit(ctx, await ctx.api.request('GET', adminPath(productId, 'firmware', build)), renderFirmware);
+/** The build path parameter is a decimal string in the contract. */
+const firmwareParams = (productId: string, build: number) => ({ productId, build: String(build) });
+
+export async function firmwareGet(ctx: Ctx, productId: string, build: number): Promise<FirmwareView> {
+  return emit(ctx, await ctx.api.call(getFirmware, { params: firmwareParams(productId, build) }), renderFirmware);
 }
 
-export async function firmwareRelease(ctx: Ctx, productId: string, build: number): Promise<any> {
-  return emit(ctx, await ctx.api.request('POST', adminPath(productId, 'firmware', build, 'release')), renderFirmware);
+export async function firmwareRelease(ctx: Ctx, productId: string, build: number): Promise<FirmwareView> {
+  return emit(ctx, await ctx.api.call(releaseFirmware, { params: firmwareParams(productId, build) }), renderFirmware);
 }
 
-export async function firmwareRevoke(ctx: Ctx, productId: string, build: number): Promise<any> {
-  return emit(ctx, await ctx.api.request('POST', adminPath(productId, 'firmware', build, 'revoke')), renderFirmware);
+export async function firmwareRevoke(ctx: Ctx, productId: string, build: number): Promise<z.output<typeof RevokedFirmware>> {
+  return emit(ctx, await ctx.api.call(revokeFirmware, { params: firmwareParams(productId, build) }), renderFirmware);
 }

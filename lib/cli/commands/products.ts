@@ -1,17 +1,22 @@
-/** `otactl product put|get|rotate-key|retire-previous-key` (PUT/GET /admin/v1/products/{p}, POST …/key, DELETE …/key/previous). */
+/** `otactl product put|get|rotate-key|retire-previous-key` (operations putProduct, getProduct, rotateProductKey, retirePreviousProductKey). */
 import { readFileSync } from 'node:fs';
+import type * as z from 'zod/mini';
+import type { CallArgs, SuccessBody } from '../../../lambdas/contract/client';
+import { getProduct, putProduct, retirePreviousProductKey, rotateProductKey, type Product } from '../../../lambdas/contract/operator';
 import { CHIPS } from '../../../lambdas/core/model';
 import { BINDINGS } from '../../../lambdas/protocols/registry';
-import { adminPath } from '../api';
 import { emit, type Ctx } from '../context';
 import { CliError, UsageError } from '../errors';
 import { keyValues } from '../output';
+
+type PutBody = CallArgs<typeof putProduct>['body'];
+type ProductView = z.output<typeof Product>;
 
 export interface ProductPutOptions {
   readonly name?: string;
   readonly chip?: string;
   readonly firmwareType?: string;
-  readonly securityMode?: string;
+  readonly securityMode?: PutBody['security_mode'];
   readonly autoRegister?: boolean;
   readonly pollInterval?: number;
   readonly deviceQuota?: number;
@@ -23,22 +28,27 @@ export interface ProductPutOptions {
   readonly merge?: boolean;
 }
 
-type Body = Record<string, unknown> & { protocols?: Record<string, unknown> };
+/** A PUT body being assembled from a --file, the current product and flags (the API checks it, strictly). */
+type Body = Partial<PutBody>;
 
 /** The PUT body equivalent of a GET answer, so `--merge` changes only what the flags name. */
-export function putBodyOf(p: any): Body {
+export function putBodyOf(p: ProductView): Body {
   // The product view's `protocols` is what the PUT takes (lambdas/protocols/*/index.ts `present`).
-  const protocols: Record<string, unknown> = { ...(p.protocols ?? {}) };
-  return {
+  const protocols: Record<string, unknown> = { ...p.protocols };
+  // Every PUT field is named (tsc says when one is added): a field left out would be reset by the PUT.
+  const body: { [K in keyof Required<PutBody>]: PutBody[K] | undefined } = {
     name: p.name,
     chip: p.chip,
-    ...(p.firmware_type ? { firmware_type: p.firmware_type } : {}),
+    firmware_type: p.firmware_type ?? undefined,
     auto_register: p.auto_register,
     security_mode: p.security_mode,
     poll_interval_s: p.poll_interval_s,
-    ...(p.device_quota ? { device_quota: p.device_quota } : {}),
-    ...(Object.keys(protocols).length ? { protocols } : {}),
+    device_quota: p.device_quota ?? undefined,
+    device_selects_channel: p.device_selects_channel,
+    max_image_size: p.max_image_size,
+    protocols: Object.keys(protocols).length ? protocols : undefined,
   };
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as Body;
 }
 
 export function productBody(base: Body, o: ProductPutOptions): Body {
@@ -76,7 +86,7 @@ function readBodyFile(path: string): Body {
   }
 }
 
-export const renderProduct = (p: any): string =>
+export const renderProduct = (p: ProductView): string =>
   keyValues([
     ['product', p.product_id],
     ['name', p.name],
@@ -88,34 +98,37 @@ export const renderProduct = (p: any): string =>
     ['poll interval', p.poll_interval_s !== undefined ? `${p.poll_interval_s} s` : undefined],
     ['device quota', p.device_quota],
     ['product key', p.product_key_set ? `set${p.previous_product_key_accepted ? ' (previous key still accepted)' : ''}` : 'none'],
-    ['protocols', Object.keys(p.protocols ?? {})],
-    ...BINDINGS.filter((b) => p.protocols?.[b.key] && b.key !== 'iotaap').map((b) => [b.key, b.cli.describe(p.protocols[b.key])] as const),
+    ['protocols', Object.keys(p.protocols)],
+    ...BINDINGS.filter((b) => p.protocols[b.key] && b.key !== 'iotaap').map((b) => [b.key, b.cli.describe(p.protocols[b.key])] as const),
     ['created', p.created_at],
     ['updated', p.updated_at],
   ]);
 
-export async function productPut(ctx: Ctx, productId: string, o: ProductPutOptions): Promise<any> {
+export async function productPut(ctx: Ctx, productId: string, o: ProductPutOptions): Promise<ProductView> {
   let base: Body = o.file ? readBodyFile(o.file) : {};
-  if (o.merge) base = { ...putBodyOf(await ctx.api.request('GET', adminPath(productId))), ...base };
+  if (o.merge) base = { ...putBodyOf(await ctx.api.call(getProduct, { params: { productId } })), ...base };
   const body = productBody(base, o);
   // PUT replaces the whole product: the API needs chip and security_mode. Say so before sending
   // (a security mode is never defaulted: re-putting a product must not quietly open it).
-  const missing = [
-    ...(body.chip === undefined ? [`--chip <${CHIPS.join('|')}>`] : []),
-    ...(body.security_mode === undefined ? ['--security-mode <open|product_key|device_token>'] : []),
-  ];
-  if (missing.length) throw new UsageError(`product put needs ${missing.join(' and ')} (or --merge to keep the current settings)`);
-  const p = await ctx.api.request('PUT', adminPath(productId), { body });
+  const { chip, security_mode } = body;
+  if (chip === undefined || security_mode === undefined) {
+    const missing = [
+      ...(chip === undefined ? [`--chip <${CHIPS.join('|')}>`] : []),
+      ...(security_mode === undefined ? ['--security-mode <open|product_key|device_token>'] : []),
+    ];
+    throw new UsageError(`product put needs ${missing.join(' and ')} (or --merge to keep the current settings)`);
+  }
+  const p = await ctx.api.call(putProduct, { params: { productId }, body: { ...body, chip, security_mode } });
   return emit(ctx, p, renderProduct);
 }
 
-export async function productGet(ctx: Ctx, productId: string): Promise<any> {
-  return emit(ctx, await ctx.api.request('GET', adminPath(productId)), renderProduct);
+export async function productGet(ctx: Ctx, productId: string): Promise<ProductView> {
+  return emit(ctx, await ctx.api.call(getProduct, { params: { productId } }), renderProduct);
 }
 
-export async function productRotateKey(ctx: Ctx, productId: string): Promise<any> {
-  const r = await ctx.api.request('POST', adminPath(productId, 'key'));
-  return emit(ctx, r, (x: any) =>
+export async function productRotateKey(ctx: Ctx, productId: string): Promise<SuccessBody<typeof rotateProductKey>> {
+  const r = await ctx.api.call(rotateProductKey, { params: { productId } });
+  return emit(ctx, r, (x) =>
     keyValues([
       ['product key', x.product_key],
       ['previous key', x.previous_key_accepted ? 'still accepted until `otactl product retire-previous-key`' : 'none'],
@@ -124,7 +137,7 @@ export async function productRotateKey(ctx: Ctx, productId: string): Promise<any
   );
 }
 
-export async function productRetirePreviousKey(ctx: Ctx, productId: string): Promise<any> {
-  const r = await ctx.api.request('DELETE', adminPath(productId, 'key', 'previous'));
+export async function productRetirePreviousKey(ctx: Ctx, productId: string): Promise<SuccessBody<typeof retirePreviousProductKey>> {
+  const r = await ctx.api.call(retirePreviousProductKey, { params: { productId } });
   return emit(ctx, r, () => `previous product key of ${productId} retired\n`);
 }

@@ -24,4 +24,20 @@ export const SBV2_CHIP_ALGORITHMS: Readonly<Record<SbV2Chip, readonly SbV2BlockA
   esp32p4: ['rsa-3072', 'ecdsa-p256'],
 };
 
+/**
+ * How many signature blocks the chip's bootloader verifies. ESP32 rev3 checks only the first
+ * (ESP-IDF `components/esp_rom/include/esp32/rom/secure_boot.h`: `SECURE_BOOT_NUM_BLOCKS 1`, "ROM
+ * supports up to 3, but IDF only checks the first one"); the others check up to three.
+ */
+export const SBV2_CHIP_BLOCKS_CHECKED: Readonly<Record<SbV2Chip, number>> = {
+  esp32: 1,
+  esp32s2: 3,
+  esp32s3: 3,
+  esp32c3: 3,
+  esp32c2: 3,
+  esp32c6: 3,
+  esp32h2: 3,
+  esp32p4: 3,
+};
+
 export const chipBootsSbV2Algorithm = (chip: SbV2Chip, algorithm: SbV2BlockAlgorithm): boolean => (SBV2_CHIP_ALGORITHMS[chip] ?? []).includes(algorithm);

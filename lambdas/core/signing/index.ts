@@ -1,5 +1,5 @@
 /** Firmware signature verification: keys, the single streamed scan, and the policy verdict. */
-export { SBV2_CHIP_ALGORITHMS, chipBootsSbV2Algorithm, type SbV2BlockAlgorithm, type SbV2Chip } from './chips';
+export { SBV2_CHIP_ALGORITHMS, SBV2_CHIP_BLOCKS_CHECKED, chipBootsSbV2Algorithm, type SbV2BlockAlgorithm, type SbV2Chip } from './chips';
 export * from './format';
 export {
   keyIdOf,

@@ -2,7 +2,7 @@
  * The verdict on a scanned upload under a product's signing policy. Pure: all crypto happened in
  * the scan; this decides what the findings mean for a device of the product's chip.
  */
-import { chipBootsSbV2Algorithm, SBV2_CHIP_ALGORITHMS, type SbV2Chip } from './chips';
+import { chipBootsSbV2Algorithm, SBV2_CHIP_ALGORITHMS, SBV2_CHIP_BLOCKS_CHECKED, type SbV2Chip } from './chips';
 import type { SigningAlgorithm } from './keys';
 import type { DetachedFinding, Esp32FotaFinding, SbV2Finding, SignatureFindings } from './scan';
 
@@ -64,7 +64,16 @@ function judgeSecureBootV2(sb: SbV2Finding, chip: SbV2Chip): Judged {
     }
   }
   const parsed = sb.blocks.flatMap((b) => (b.status === 'parsed' ? [b] : []));
-  const active = parsed.filter((b) => b.key === 'active' && b.signatureValid);
+  // A valid block the chip never reads (ESP32: any but the first) cannot make the image boot.
+  const checked = SBV2_CHIP_BLOCKS_CHECKED[chip] ?? 1;
+  const active = parsed.filter((b) => b.key === 'active' && b.signatureValid && b.index < checked);
+  const unread = parsed.find((b) => b.key === 'active' && b.signatureValid && b.index >= checked);
+  if (active.length === 0 && unread) {
+    return reject(
+      parsed.some((b) => b.key === 'revoked' && b.index < checked) ? 'revoked_signing_key' : 'unknown_signing_key',
+      `Secure Boot v2 block ${unread.index} is by active key ${unread.keyId}, but the ${chip} bootloader checks only the first ${checked} block(s), and none of those is by an active key`,
+    );
+  }
   if (active.length > 0) {
     return {
       ok: true,

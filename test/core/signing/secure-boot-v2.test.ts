@@ -131,6 +131,27 @@ describe('Secure Boot v2 signature sector', () => {
     expect(j.ok && j.verification.keyIds).toEqual([sbv2Digest(rsaActive, 'rsa')]);
   });
 
+  it('expect unknown_signing_key (or revoked_signing_key) on ESP32, whose bootloader reads only the first block, when only a later block is by an active key', () => {
+    const file = sbv2Sign(image, [
+      { key: rsaStranger, kind: 'rsa' },
+      { key: rsaActive, kind: 'rsa' },
+    ]);
+    const j = judge(file, { chip: 'esp32' });
+    expect(codeOf(j)).toBe('unknown_signing_key');
+    expect(j.ok || j.reason).toMatch(/checks only the first 1 block/);
+    expect(codeOf(judge(file, { chip: 'esp32s3' }))).toBe('ok');
+    const first = sbv2Sign(image, [
+      { key: rsaActive, kind: 'rsa' },
+      { key: rsaStranger, kind: 'rsa' },
+    ]);
+    expect(codeOf(judge(first, { chip: 'esp32' }))).toBe('ok');
+    const rotated = sbv2Sign(image, [
+      { key: rsaRevoked, kind: 'rsa' },
+      { key: rsaActive, kind: 'rsa' },
+    ]);
+    expect(codeOf(judge(rotated, { chip: 'esp32' }))).toBe('revoked_signing_key');
+  });
+
   it('expect accepted with both key ids when RSA and ECDSA blocks by active keys sign on a chip that boots both', () => {
     const file = sbv2Sign(image, [
       { key: ecActive, kind: 'ecdsa' },

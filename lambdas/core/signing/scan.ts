@@ -128,8 +128,15 @@ const hashRange = (start: number, end: number): { range: Range; hash: Hash } => 
 /** Head bytes kept: the esp32FOTA signature plus the image header and app descriptor magic behind it. */
 const HEAD_BYTES = ESP32FOTA_SIGNATURE_LENGTH + 36;
 
+/**
+ * Magic, version and the reserved bytes espsecure writes as zero (RSA: bytes 2–3; ECDSA: byte 3, byte 2 the
+ * SHA variant 0/1): 32 fixed bits, so an unsigned image rarely looks signed by accident (about 1 in 4 billion).
+ */
 const looksLikeSbV2Block = (b: Uint8Array, at: number): boolean =>
-  b.length > at + 1 && b[at] === SBV2_BLOCK_MAGIC && (b[at + 1] === SBV2_VERSION_RSA || b[at + 1] === SBV2_VERSION_ECDSA);
+  b.length > at + 3 &&
+  b[at] === SBV2_BLOCK_MAGIC &&
+  b[at + 3] === 0 &&
+  ((b[at + 1] === SBV2_VERSION_RSA && b[at + 2] === 0) || (b[at + 1] === SBV2_VERSION_ECDSA && b[at + 2] <= 1));
 
 const appDescAt = (head: Buffer, imageStart: number): boolean =>
   head.length >= imageStart + 36 && head[imageStart] === ESP_IMAGE_MAGIC_BYTE && head.readUInt32LE(imageStart + 32) === APP_DESC_MAGIC_WORD;

@@ -163,11 +163,17 @@ describe('Secure Boot v2 signature sector', () => {
 
   it('expect malformed_signature when the file ends inside the signature sector', () => {
     const file = sbv2Sign(image, [{ key: rsaActive, kind: 'rsa' }]);
-    for (const cut of [file.length - 1, file.length - 100, blockAt(file, 0) + 600, blockAt(file, 0) + 2]) {
+    for (const cut of [file.length - 1, file.length - 100, blockAt(file, 0) + 600, blockAt(file, 0) + 4]) {
       const j = judge(file.subarray(0, cut));
       expect(codeOf(j)).toBe('malformed_signature');
       expect(j.ok || j.reason).toMatch(/truncated/);
     }
+  });
+
+  it('expect unsigned, not a truncated sector, when an unsigned image merely has 0xE7 0x02 at a sector boundary', () => {
+    const file = Buffer.from(image);
+    file.set([0xe7, 0x02, 0x5a, 0x11], 16384);
+    expect(codeOf(judge(file))).toBe('unsigned');
   });
 
   it('expect malformed_signature when a block CRC is wrong', () => {

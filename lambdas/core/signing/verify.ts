@@ -163,8 +163,7 @@ export function judgeSignature(findings: SignatureFindings, ctx: SignaturePolicy
   }
   const failed = judged.find((j) => !j.ok);
   if (failed) return failed;
-  const fota = judged.find((j) => j.ok && j.verification.form === 'esp32fota');
-  const first = judged[0];
-  if (!first.ok) return first;
-  return fota && fota.ok ? { ok: true, verification: fota.verification } : first;
+  const passed = judged.flatMap((j) => (j.ok ? [j.verification] : []));
+  // esp32FOTA first: its offset is where the caller must look for the ESP image.
+  return { ok: true, verification: passed.find((v) => v.form === 'esp32fota') ?? passed[0] };
 }

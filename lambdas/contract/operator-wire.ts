@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import { DEFAULT_MAX_IMAGE_SIZE } from '../core/esp-image';
 import { CHANNEL_PATTERN } from '../core/manifest';
-import { CHIPS, type Assignment, type Deployment, type Device, type Firmware, type Product, type StatusEntry } from '../core/model';
+import { CHIPS, type Assignment, type Deployment, type Device, type Firmware, type Product, type SigningKey, type StatusEntry } from '../core/model';
 import { inFlightOf } from '../core/rollout';
 import { BINDINGS, presentProtocols } from '../protocols/registry';
 
@@ -38,6 +38,10 @@ export const PutProductSchema = z.strictObject({
    * 0x640000, the OTA slot of a 16 MB layout.
    */
   max_image_size: z.optional(z.int().check(z.gte(MIN_MAX_IMAGE_SIZE), z.lte(MAX_MAX_IMAGE_SIZE))),
+  /** `off` (default), `optional` (verify when present), `required` (unsigned builds are rejected). */
+  signing: z.optional(z.enum(['off', 'optional', 'required'])),
+  /** The stack's KMS key signs every accepted build (a detached ECDSA P-256 signature devices verify); the key is registered as one of the product's. */
+  platform_signing: z.optional(z.boolean()),
   /** One key per protocol binding (lambdas/protocols/registry.ts). */
   protocols: z.optional(
     z.strictObject(Object.fromEntries(BINDINGS.map((b) => [b.key, z.optional(b.wire)])) as Record<string, z.ZodMiniOptional<z.ZodMiniType>>),
@@ -134,6 +138,8 @@ export const presentProduct = (p: Product) => ({
   device_quota: p.deviceQuota ?? null,
   device_selects_channel: Boolean(p.deviceSelectsChannel),
   max_image_size: p.maxImageSize ?? DEFAULT_MAX_IMAGE_SIZE,
+  signing: p.signing ?? 'off',
+  platform_signing: Boolean(p.platformSigning),
   protocols: presentProtocols(p.protocols) as {
     firefly?: { product_class: string; product_hex: string };
     cheeko?: { application: string; default: boolean };
@@ -167,6 +173,19 @@ export const presentFirmware = (f: Firmware) => ({
   boards: f.boards ?? null,
   force: Boolean(f.force),
   image_hash: f.imageHash ?? null,
+  signature: f.signature
+    ? {
+        form: f.signature.form,
+        key_ids: [...f.signature.keyIds],
+        algorithm: f.signature.algorithm,
+        image_offset: f.signature.imageOffset,
+        platform: Boolean(f.signature.platform),
+        verified_at: f.signature.verifiedAt,
+      }
+    : null,
+  detached_signature: f.detachedSignature
+    ? { signature: f.detachedSignature.signature, signature_alg: f.detachedSignature.algorithm, key_id: f.detachedSignature.keyId }
+    : null,
   compatibility: {
     hw_revision_min: f.compatibility?.hwRevisionMin ?? null,
     hw_revision_max: f.compatibility?.hwRevisionMax ?? null,
@@ -177,6 +196,23 @@ export const presentFirmware = (f: Firmware) => ({
   created_at: f.createdAt,
   released_at: f.releasedAt ?? null,
   revoked_at: f.revokedAt ?? null,
+});
+
+export const presentSigningKey = (k: SigningKey) => ({
+  key_id: k.keyId,
+  algorithm: k.algorithm,
+  name: k.name ?? null,
+  origin: k.origin,
+  state: k.state,
+  public_key: k.publicKeyPem,
+  added_at: k.addedAt,
+  revoked_at: k.revokedAt ?? null,
+});
+
+export const AddSigningKeySchema = z.strictObject({
+  /** SPKI PEM (`-----BEGIN PUBLIC KEY-----`): RSA-3072 (Secure Boot v2), RSA-4096 (esp32FOTA) or EC P-256. Never a private key. */
+  public_key: z.string().check(z.minLength(1), z.maxLength(4096)),
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
 });
 
 export const presentDeployment = (d: Deployment) => ({

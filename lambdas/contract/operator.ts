@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import { TOKEN_LENGTH } from '../core/security';
 import { operation } from './operation';
 import {
+  AddSigningKeySchema,
   AssignSchema,
   ClearFailedBuildsQuerySchema,
   CreateDeploymentSchema,
@@ -25,11 +26,15 @@ import {
   INFERENCE_REASONS,
   OFFER_OUTCOMES,
   SECURITY_MODES,
+  SIGNATURE_FORMS,
+  SIGNING_ALGORITHM_LIST,
+  SIGNING_POLICY_LIST,
   ErrorBody,
   buildNumber,
   buildParam,
   deploymentIdParam,
   deviceIdParam,
+  keyIdParam,
   productIdParam,
   chip,
   count,
@@ -45,6 +50,7 @@ import {
 const productParams = z.object({ productId: productIdParam() });
 const firmwareParams = z.object({ productId: productIdParam(), build: buildParam() });
 const deploymentParams = z.object({ productId: productIdParam(), deploymentId: deploymentIdParam() });
+const keyParams = z.object({ productId: productIdParam(), keyId: keyIdParam() });
 const deviceParams = z.object({ productId: productIdParam(), deviceId: deviceIdParam() });
 
 /* ───────────────────────────── views ───────────────────────────── */
@@ -64,6 +70,10 @@ export const Product = named(
     device_quota: z.nullable(count().check(z.describe('Most devices the product may register; beyond it a new device gets `over_limit`'))),
     device_selects_channel: z.boolean().check(z.describe('Devices may move themselves to the channel they send; otherwise the operator-set channel wins')),
     max_image_size: count().check(z.describe('Largest app image the ingest accepts (bytes; default 6553600 = 0x640000)')),
+    signing: z
+      .enum(SIGNING_POLICY_LIST)
+      .check(z.describe('`off`: signatures ignored; `optional`: verified when present; `required`: unsigned builds rejected')),
+    platform_signing: z.boolean().check(z.describe("The stack's KMS key signs every accepted build (detached ECDSA P-256)")),
     protocols: z.object({
       firefly: z.optional(z.object({ product_class: str(), product_hex: str() })),
       cheeko: z.optional(z.object({ application: str(), default: z.boolean() })),
@@ -110,6 +120,21 @@ export const Firmware = named(
     boards: z.nullable(z.array(str())),
     force: z.boolean(),
     image_hash: z.nullable(sha256()),
+    signature: z.nullable(
+      z
+        .object({
+          form: z.enum(SIGNATURE_FORMS),
+          key_ids: z.array(sha256()).check(z.describe('The registered, active keys whose signatures verified')),
+          algorithm: z.enum(SIGNING_ALGORITHM_LIST),
+          image_offset: count().check(z.describe('Where the ESP image starts in the file (esp32FOTA: 512, after the signature)')),
+          platform: z.boolean().check(z.describe("Signed at ingest by the platform's key")),
+          verified_at: timestamp(),
+        })
+        .check(z.describe('How ingest verified the build; null: unsigned')),
+    ),
+    detached_signature: z.nullable(
+      z.object({ signature: str(), signature_alg: z.literal('ecdsa-p256-sha256'), key_id: sha256() }).check(z.describe('Handed to devices with the offer')),
+    ),
     compatibility: z.object({
       hw_revision_min: z.nullable(z.number()),
       hw_revision_max: z.nullable(z.number()),
@@ -121,6 +146,40 @@ export const Firmware = named(
     released_at: z.nullable(timestamp()),
     revoked_at: z.nullable(timestamp()),
   }),
+);
+export const ReleasedFirmware = named(
+  'ReleasedFirmware',
+  z.intersection(
+    Firmware,
+    z.object({
+      warnings: z.array(str()).check(z.describe('E.g. the build raises secure_version: a device burns its anti-rollback eFuse for good once it boots it')),
+    }),
+  ),
+);
+export const SigningKey = named(
+  'SigningKey',
+  z.object({
+    key_id: sha256().check(z.describe('SHA-256 of the public key as a Secure Boot v2 eFuse holds it (RSA-4096: of the SPKI DER)')),
+    algorithm: z.enum(SIGNING_ALGORITHM_LIST),
+    name: z.nullable(str()),
+    origin: z.enum(['operator', 'platform']),
+    state: z.enum(['active', 'revoked']),
+    public_key: str().check(z.describe('SPKI PEM')),
+    added_at: timestamp(),
+    revoked_at: z.nullable(timestamp()),
+  }),
+);
+export const SigningKeyList = named('SigningKeyList', z.object({ items: z.array(SigningKey) }));
+export const RevokedSigningKey = named(
+  'RevokedSigningKey',
+  z.intersection(
+    SigningKey,
+    z.object({
+      paused_deployments: z
+        .array(str())
+        .check(z.describe('Active deployments of builds no other active key vouches for, now paused (reason signing_key_revoked)')),
+    }),
+  ),
 );
 export const RevokedFirmware = named(
   'RevokedFirmware',
@@ -275,6 +334,7 @@ export const CreateDeploymentRequest = named('CreateDeploymentRequest', CreateDe
 export const PromoteRequest = named('PromoteRequest', PromoteSchema);
 export const AssignRequest = named('AssignRequest', AssignSchema);
 export const PatchDeviceRequest = named('PatchDeviceRequest', PatchDeviceSchema);
+export const AddSigningKeyRequest = named('AddSigningKeyRequest', AddSigningKeySchema);
 /** `?state=`: only these. */
 export const DeploymentListQuery = z.object({ state: z.optional(z.enum(DEPLOYMENT_STATES)) });
 
@@ -355,7 +415,7 @@ export const releaseFirmware = operation({
   summary: 'Release a DRAFT build',
   params: firmwareParams,
   description: 'Idempotent for a RELEASED build.',
-  responses: { 200: { description: 'Released', body: Firmware }, 400: 'BadRequest', 404: 'NotFound', 409: 'Conflict', ...OPERATOR_ERRORS },
+  responses: { 200: { description: 'Released', body: ReleasedFirmware }, 400: 'BadRequest', 404: 'NotFound', 409: 'Conflict', ...OPERATOR_ERRORS },
 });
 
 export const revokeFirmware = operation({
@@ -632,6 +692,52 @@ export const cancelAssignment = operation({
   responses: { 200: { description: 'Cancelled', body: AssignmentCancelled }, 400: 'BadRequest', 404: 'NotFound', ...OPERATOR_ERRORS },
 });
 
+export const listSigningKeys = operation({
+  id: 'listSigningKeys',
+  method: 'GET',
+  path: `${P}/signing-keys`,
+  fn: 'admin',
+  auth: 'iam',
+  tag: 'operator',
+  summary: "The product's trusted signing keys, active and revoked",
+  params: productParams,
+  responses: { 200: { description: 'Keys', body: SigningKeyList }, 400: 'BadRequest', 404: 'NotFound', ...OPERATOR_ERRORS },
+});
+
+export const addSigningKey = operation({
+  id: 'addSigningKey',
+  method: 'POST',
+  path: `${P}/signing-keys`,
+  fn: 'admin',
+  auth: 'iam',
+  tag: 'operator',
+  summary: 'Trust a signing public key (at most 3 active, as Secure Boot v2 allows)',
+  description: 'Idempotent: adding a registered key answers 200 with it.',
+  params: productParams,
+  body: { schema: AddSigningKeyRequest, required: true },
+  responses: {
+    200: { description: 'Already registered', body: SigningKey },
+    201: { description: 'Added', body: SigningKey },
+    400: 'BadRequest',
+    404: 'NotFound',
+    409: { description: '`signing_keys_full` (3 active: revoke one first) or `signing_key_revoked` (a revoked key never comes back)', body: ErrorBody },
+    ...OPERATOR_ERRORS,
+  },
+});
+
+export const revokeSigningKey = operation({
+  id: 'revokeSigningKey',
+  method: 'POST',
+  path: `${P}/signing-keys/{keyId}/revoke`,
+  fn: 'admin',
+  auth: 'iam',
+  tag: 'operator',
+  summary: 'Stop trusting a key; active deployments of builds only it vouched for are paused',
+  description: 'New builds signed only by it are rejected (`revoked_signing_key`). Idempotent for a revoked key.',
+  params: keyParams,
+  responses: { 200: { description: 'Revoked', body: RevokedSigningKey }, 400: 'BadRequest', 404: 'NotFound', ...OPERATOR_ERRORS },
+});
+
 export const OPERATOR_OPERATIONS = [
   putProduct,
   getProduct,
@@ -657,4 +763,7 @@ export const OPERATOR_OPERATIONS = [
   assignBuild,
   getAssignment,
   cancelAssignment,
+  listSigningKeys,
+  addSigningKey,
+  revokeSigningKey,
 ] as const;

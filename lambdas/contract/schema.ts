@@ -17,6 +17,9 @@ import {
   type InferenceReason,
   type OfferOutcome,
   type Product,
+  type SignatureForm,
+  type SigningAlgorithm,
+  type SigningPolicy,
 } from '../core/model';
 
 export const str = () => z.string();
@@ -24,6 +27,19 @@ export const count = () => z.number().check(z.int(), z.gte(0));
 export const buildNumber = () => z.number().check(z.int(), z.gte(1), z.lte(2_147_483_647));
 export const timestamp = () => z.string().check(z.describe('ISO-8601 UTC timestamp'));
 export const sha256 = () => z.string().check(z.regex(/^[0-9a-f]{64}$/), z.describe('SHA-256, lower-case hex'));
+/** The detached signature an offer carries when the build has one (native check, Bota manifest): spread into a response object. */
+export const detachedSignatureShape = () => ({
+  signature: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^[A-Za-z0-9+/]{1,128}={0,2}$/),
+        z.describe('ECDSA P-256 signature over the SHA-256 of the downloaded file: DER, base64 (at most 96 characters)'),
+      ),
+  ),
+  signature_alg: z.optional(z.literal('ecdsa-p256-sha256')),
+  key_id: z.optional(sha256().check(z.describe('SHA-256 of the signing public key (see `GET …/signing-keys`)'))),
+});
 export const crc32 = () => z.string().check(z.regex(/^[0-9a-f]{8}$/), z.describe('CRC-32 (IEEE), 8 lower-case hex digits'));
 export const signedUrl = () => z.string().check(z.describe('Signed, short-lived CDN URL of the file'));
 export const chip = () => z.enum(CHIPS as unknown as [string, ...string[]]);
@@ -36,6 +52,7 @@ export const deviceIdParam = () =>
     .pipe(z.string().check(z.regex(DEVICE_ID_PATTERN)), z.transform(normalizeDeviceId))
     .check(z.describe('Device id (MACs in any common spelling are normalised to AA:BB:CC:DD:EE:FF)'));
 export const buildParam = () => z.string().check(z.regex(/^\d{1,10}$/), z.describe('Build number (per product, monotonic)'));
+export const keyIdParam = () => z.string().check(z.regex(/^[0-9a-f]{64}$/), z.describe('Signing key id: SHA-256 of the public key, lower-case hex'));
 export const deploymentIdParam = () => z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/), z.describe('Deployment id'));
 
 /**
@@ -55,6 +72,9 @@ export const ASSIGNMENT_STATES = everyOf<AssignmentState>()(['pending', 'deliver
 export const OFFER_OUTCOMES = everyOf<OfferOutcome>()(['succeeded', 'failed', 'rolled_back', 'timed_out']);
 export const INFERENCE_REASONS = everyOf<InferenceReason>()(['checked_in_on_offered_build', 'returned_on_old_version', 'called_again_after_download']);
 export const SECURITY_MODES = everyOf<Product['securityMode']>()(['open', 'product_key', 'device_token']);
+export const SIGNING_POLICY_LIST = everyOf<SigningPolicy>()(['off', 'optional', 'required']);
+export const SIGNING_ALGORITHM_LIST = everyOf<SigningAlgorithm>()(['rsa-3072', 'rsa-4096', 'ecdsa-p256']);
+export const SIGNATURE_FORMS = everyOf<SignatureForm>()(['secure_boot_v2', 'esp32fota', 'detached']);
 export const HISTORY_STATUS_LIST = HISTORY_STATUSES as unknown as [string, ...string[]];
 
 /**

@@ -3,6 +3,7 @@
  * product's deployments, decide the outcome and the (minimal) device write. Pure: handlers for
  * every device protocol call this and only do I/O around it.
  */
+import { passesAntiRollback } from './anti-rollback';
 import {
   DEFAULT_CHANNEL,
   OPEN_ASSIGNMENT_STATES,
@@ -24,6 +25,8 @@ export interface CheckInput {
   readonly build?: number;
   readonly hw: DeviceHardware;
   readonly channel?: string;
+  /** The anti-rollback `secure_version` the device reports (`esp_app_desc_t.secure_version` of the running app). */
+  readonly secureVersion?: number;
   /** Further facts the device reports about itself (Cheeko: flash size, chip model…). */
   readonly info?: Readonly<Record<string, string | number>>;
 }
@@ -95,6 +98,8 @@ export interface PlanCheckArgs {
   readonly order?: 'latest' | 'next';
   /** The protocol's own limit on installable builds (see selectOffer). */
   readonly accepts?: (d: Deployment) => boolean;
+  /** The protocol's clients strip an esp32FOTA signature prefix (esp32FOTA); others would write it to flash as the image. */
+  readonly takesEsp32FotaSigned?: boolean;
   /** The protocol never says what the device runs (IoTaaP): a call after a completed download is the only evidence of success. */
   readonly versionless?: boolean;
 }
@@ -133,11 +138,17 @@ export function inferOutcome(
  * An open assignment wins over deployments until the device runs its build (then it is
  * `applied`), unless the device already failed that build.
  */
-function assignedOffer(device: Device | undefined, currentBuild: number | undefined, currentVersion: string | undefined): Offer | undefined {
+function assignedOffer(
+  device: Device | undefined,
+  currentBuild: number | undefined,
+  currentVersion: string | undefined,
+  secureVersion: number | undefined,
+): Offer | undefined {
   const a = device?.assignment;
   if (!a || !OPEN_ASSIGNMENT_STATES.includes(a.state)) return undefined;
   if (currentBuild === a.build || sameVersion(currentVersion, a.firmware.version)) return undefined;
   if (device!.failedBuilds.includes(a.build)) return undefined;
+  if (!passesAntiRollback(a.firmware.secureVersion, secureVersion)) return undefined;
   return { build: a.build, firmware: a.firmware, assignmentId: a.assignmentId };
 }
 
@@ -150,6 +161,21 @@ function resolveCurrentBuild(input: CheckInput, device: Device | undefined, depl
   if (input.build !== undefined) return input.build;
   if (input.version === undefined || input.version === device?.currentVersion) return device?.currentBuild;
   return deployments.find((d) => d.firmware.version === input.version)?.build;
+}
+
+/**
+ * The highest `secure_version` the device's eFuse is known to hold: what it reports, what it held
+ * before, and that of the build it runs when that build's record is at hand (eFuse values only rise).
+ */
+function knownSecureVersion(
+  input: CheckInput,
+  device: Device | undefined,
+  deployments: readonly Deployment[],
+  currentBuild: number | undefined,
+): number | undefined {
+  const ofBuild = currentBuild === undefined ? undefined : deployments.find((d) => d.build === currentBuild)?.firmware.secureVersion;
+  const known = [input.secureVersion, device?.secureVersion, ofBuild].filter((v): v is number => v !== undefined);
+  return known.length ? Math.max(...known) : undefined;
 }
 
 export function planCheck(args: PlanCheckArgs): CheckPlan {
@@ -177,7 +203,10 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
     currentVersion = inferred.version ?? currentVersion;
   } else if (inferred) failedBuilds = [...failedBuilds, inferred.build];
 
-  const assigned = assignedOffer(device, currentBuild, currentVersion);
+  const secureVersion = knownSecureVersion(input, device, deployments, currentBuild);
+  const installable = (fw: OfferedBuild) => !fw.imageOffset || Boolean(args.takesEsp32FotaSigned);
+  const assignedBuild = assignedOffer(device, currentBuild, currentVersion, secureVersion);
+  const assigned = assignedBuild && installable(assignedBuild.firmware) ? assignedBuild : undefined;
   // "Newer" is judged on what the device says: a reported build by build number, a reported
   // version by version (build numbers follow upload order: a hotfix 1.1.1 uploaded after 1.2.0
   // is not newer than 1.2.0). The stored build only stands in when the device says neither.
@@ -185,11 +214,11 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
   const selection = assigned
     ? undefined
     : selectOffer({
-        device: { deviceId: input.deviceId, channel, currentBuild: comparedBuild, currentVersion, hw, failedBuilds, groups: device?.groups },
+        device: { deviceId: input.deviceId, channel, currentBuild: comparedBuild, currentVersion, hw, failedBuilds, groups: device?.groups, secureVersion },
         productChip: product.chip,
         deployments,
         order: args.order,
-        accepts: args.accepts,
+        accepts: (d) => installable(d.firmware) && (args.accepts?.(d) ?? true),
       });
 
   let decision: CheckDecision;
@@ -224,6 +253,7 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
       ...(hw.board ? { board: hw.board } : {}),
       ...(hw.chip ? { chip: hw.chip } : {}),
       ...(hw.revision ? { hwRevision: hw.revision } : {}),
+      ...(secureVersion !== undefined ? { secureVersion } : {}),
       channel,
       active: true,
       firstSeen: nowIso,
@@ -247,6 +277,7 @@ export function planCheck(args: PlanCheckArgs): CheckPlan {
   setIfChanged('board', hw.board);
   setIfChanged('chip', hw.chip);
   setIfChanged('hwRevision', hw.revision);
+  setIfChanged('secureVersion', secureVersion);
   setIfChanged('channel', channel);
   if (lastOffer !== device.lastOffer) patch.lastOffer = lastOffer;
   if (input.info && JSON.stringify(input.info) !== JSON.stringify(device.info ?? null)) patch.info = input.info;

@@ -20,10 +20,16 @@ export const IngestManifestSchema = z.strictObject({
   firmware_type: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
   files: z
     .array(
-      z.strictObject({
-        name: z.string().check(z.regex(FILE_NAME_PATTERN, 'must be a plain file name')),
-        sha256: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'))),
-      }),
+      z
+        .strictObject({
+          name: z.string().check(z.regex(FILE_NAME_PATTERN, 'must be a plain file name')),
+          sha256: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'))),
+          /** Detached ECDSA P-256 signature over the file (`openssl dgst -sha256 -sign`, `otactl sign`): DER, base64. App image only. */
+          signature: z.optional(z.string().check(z.regex(/^[A-Za-z0-9+/]{1,200}={0,2}$/, 'must be base64 (a DER ECDSA signature)'))),
+          /** Id of the registered key that made `signature` (64 hex). */
+          key_id: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'))),
+        })
+        .check(z.refine((f) => (f.signature === undefined) === (f.key_id === undefined), 'signature and key_id go together')),
     )
     .check(
       z.minLength(1),

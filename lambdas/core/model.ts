@@ -44,8 +44,64 @@ export interface Product {
   readonly deviceSelectsChannel?: boolean;
   /** Largest app image ingest accepts (bytes); absent: the OTA slot of a 16 MB layout (DEFAULT_MAX_IMAGE_SIZE). */
   readonly maxImageSize?: number;
+  /** Signature policy of ingest; absent: `off`. */
+  readonly signing?: SigningPolicy;
+  /** The platform's own key (KMS in the cloud) signs every accepted build with a detached ECDSA P-256 signature. */
+  readonly platformSigning?: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/**
+ * `off`: signatures are not looked at. `optional`: verified when present, a bad one rejects the
+ * build. `required`: an unsigned build is rejected too.
+ */
+export type SigningPolicy = 'off' | 'optional' | 'required';
+export const SIGNING_POLICIES: readonly SigningPolicy[] = ['off', 'optional', 'required'];
+
+export type SigningAlgorithm = 'rsa-3072' | 'rsa-4096' | 'ecdsa-p256';
+export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['rsa-3072', 'rsa-4096', 'ecdsa-p256'];
+export type SigningKeyState = 'active' | 'revoked';
+
+/** A public key a product trusts to sign its builds. */
+export interface SigningKey {
+  readonly productId: string;
+  /** 64 hex: the SHA-256 digest of the public key as a Secure Boot v2 eFuse holds it (core/signing/keys.ts). */
+  readonly keyId: string;
+  readonly algorithm: SigningAlgorithm;
+  /** SPKI PEM. */
+  readonly publicKeyPem: string;
+  readonly name?: string;
+  /** `platform`: the stack's own key (KMS), registered when a product turns platform signing on. */
+  readonly origin: 'operator' | 'platform';
+  readonly state: SigningKeyState;
+  readonly addedAt: string;
+  readonly revokedAt?: string;
+}
+
+/** Secure Boot v2 allows three key digests in eFuse; a product trusts at most as many at once. */
+export const MAX_ACTIVE_SIGNING_KEYS = 3;
+
+export type SignatureForm = 'secure_boot_v2' | 'esp32fota' | 'detached';
+
+/** A detached signature a device receives with its offer (ECDSA P-256 over the SHA-256 of the app file, DER, base64). */
+export interface DetachedSignature {
+  readonly signature: string;
+  readonly algorithm: 'ecdsa-p256-sha256';
+  readonly keyId: string;
+}
+
+/** How ingest verified a build's signature. */
+export interface SignatureVerification {
+  readonly form: SignatureForm;
+  /** The registered, active keys whose signatures verified. */
+  readonly keyIds: readonly string[];
+  readonly algorithm: SigningAlgorithm;
+  /** Where the ESP image starts in the file (esp32FOTA: after the 512-byte signature). */
+  readonly imageOffset: number;
+  /** Made by the platform's key at ingest rather than by the operator. */
+  readonly platform?: boolean;
+  readonly verifiedAt: string;
 }
 
 /** Protocol bindings of a product (each is also a unique alias item, see CatalogStore). */
@@ -112,6 +168,10 @@ export interface Firmware {
   /** SHA-256 the image carries appended (what Arduino's `x-ESP32-sketch-sha256` reports), when present. */
   readonly imageHash?: string;
   readonly compatibility?: Compatibility;
+  /** Absent: unsigned (or accepted while the product's signing was `off`). */
+  readonly signature?: SignatureVerification;
+  /** Handed to devices with the offer (the manifest's, or the platform's). */
+  readonly detachedSignature?: DetachedSignature;
   /** Ingest object key of the manifest that produced this build. */
   readonly source: string;
   /** Digest over the accepted files (name + sha256), for idempotent re-ingest. */
@@ -193,6 +253,13 @@ export interface OfferedBuild {
   readonly notes?: string;
   readonly imageHash?: string;
   readonly compatibility?: Compatibility;
+  /** The build's `secure_version`: a device whose eFuse holds a higher one refuses it (anti-rollback). */
+  readonly secureVersion?: number;
+  readonly detachedSignature?: DetachedSignature;
+  /** Keys whose signatures made this build acceptable (revoking all of them pauses its deployments). */
+  readonly signingKeyIds?: readonly string[];
+  /** The file starts with an esp32FOTA signature (512 bytes): only esp32FOTA clients, which strip it, can install it. */
+  readonly imageOffset?: number;
 }
 
 /** Who may install a build beyond chip and boards (issue: compatibility on firmware). */
@@ -217,6 +284,10 @@ export const offeredBuild = (f: Firmware): OfferedBuild => ({
   ...(f.notes ? { notes: f.notes } : {}),
   ...(f.imageHash ? { imageHash: f.imageHash } : {}),
   ...(f.compatibility ? { compatibility: f.compatibility } : {}),
+  ...(f.app.secureVersion !== undefined ? { secureVersion: f.app.secureVersion } : {}),
+  ...(f.detachedSignature ? { detachedSignature: f.detachedSignature } : {}),
+  ...(f.signature?.keyIds.length ? { signingKeyIds: f.signature.keyIds } : {}),
+  ...(f.signature?.imageOffset ? { imageOffset: f.signature.imageOffset } : {}),
 });
 
 export type AssignmentState = 'pending' | 'delivered' | 'applied' | 'failed';
@@ -317,6 +388,8 @@ export interface Device {
   readonly board?: string;
   readonly chip?: string;
   readonly hwRevision?: string;
+  /** Highest anti-rollback `secure_version` known for the device (reported, or of a build it confirmed): never offered less. */
+  readonly secureVersion?: number;
   readonly channel: string;
   readonly active: boolean;
   readonly firstSeen: string;

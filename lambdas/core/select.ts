@@ -2,6 +2,7 @@
  * Which build, if any, to offer a device: the rules of the native check, shared by every
  * protocol adapter. Pure.
  */
+import { passesAntiRollback } from './anti-rollback';
 import { inCohort } from './cohort';
 import type { Chip, Compatibility, Deployment, DeviceHardware } from './model';
 import { compareVersions, isNewerVersion } from './version';
@@ -14,6 +15,8 @@ export interface DeviceView {
   readonly hw: DeviceHardware;
   readonly failedBuilds: readonly number[];
   readonly groups?: readonly string[];
+  /** Highest anti-rollback `secure_version` the device is known to hold. */
+  readonly secureVersion?: number;
 }
 
 /** Why nothing is offered, most specific first reached. */
@@ -61,7 +64,7 @@ const REASON_ORDER: readonly NoOfferReason[] = ['no_deployment', 'incompatible',
 
 /**
  * Active deployments in the device's channel (and groups) → compatible (chip, boards, hardware
- * revision, minimum version) → newer than what it runs → not a build it failed → device in the
+ * revision, minimum version, secure_version) → newer than what it runs → not a build it failed → device in the
  * cohort. A required step among them wins; else the highest build; equal builds → oldest deployment.
  * `order: 'next'` picks the lowest eligible version instead (sequential updates, FireFly).
  */
@@ -81,6 +84,8 @@ export function selectOffer(input: {
     if (input.accepts && !input.accepts(d)) continue;
     furthest = Math.max(furthest, 1);
     if (!isCompatible(device.hw, input.productChip, d.firmware.boards) || !meetsCompatibility(d.firmware.compatibility, device)) continue;
+    // The bootloader would refuse it: the offer could only count as a failure.
+    if (!passesAntiRollback(d.firmware.secureVersion, device.secureVersion)) continue;
     furthest = Math.max(furthest, 2);
     if (!isNewerBuild(d, device)) continue;
     furthest = Math.max(furthest, 3);

@@ -5,7 +5,7 @@
  * presents what it returns, type-checked against the declared response.
  */
 import { OPERATOR_OPERATIONS } from '../contract/operator';
-import { presentDeployment, presentFirmware, presentAssignment, presentDevice, presentProduct } from '../contract/operator-wire';
+import { presentDeployment, presentFirmware, presentAssignment, presentDevice, presentProduct, presentSigningKey } from '../contract/operator-wire';
 import { isDomainError } from '../core/errors';
 import type { Chip } from '../core/model';
 import { iotaapListOtas } from '../protocols/iotaap/contract';
@@ -17,8 +17,10 @@ import { FirmwareService } from '../shared/firmware-service';
 import { json } from '../shared/http';
 import { createLogger } from '../shared/logger';
 import { operationsHandler, routeKeysOf, servedOperations, type Implementations } from '../shared/operations';
+import { platformSignerFromEnv } from '../shared/platform-signer';
 import { ProductService } from '../shared/product-service';
-import { catalogStore, deploymentStore, deviceStore } from '../shared/wiring';
+import { SigningKeyService } from '../shared/signing-key-service';
+import { catalogStore, deploymentStore, deviceStore, signingKeyStore } from '../shared/wiring';
 
 const logger = createLogger('admin');
 const catalog = catalogStore();
@@ -28,6 +30,7 @@ const productService = new ProductService({ catalog, logger });
 const firmwareService = new FirmwareService({ catalog, deployments, logger });
 const deploymentService = new DeploymentService({ catalog, deployments, logger });
 const deviceService = new DeviceAdminService({ catalog, devices, logger });
+const signingKeyService = new SigningKeyService({ catalog, keys: signingKeyStore(), deployments, platformSigner: platformSignerFromEnv(), logger });
 
 // Imported one by one, not through the whole contract, so the bundle carries no device protocol's
 // schemas; tsc checks this is exactly what the contract gives the admin function.
@@ -36,6 +39,7 @@ type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
 
 const implementations: Implementations<AdminOperation> = {
   putProduct: async ({ params, body, reply }) => {
+    if (body.platform_signing) signingKeyService.assertPlatformSigningAvailable();
     const { product, created } = await productService.put(params.productId, {
       name: body.name,
       chip: body.chip as Chip,
@@ -46,8 +50,12 @@ const implementations: Implementations<AdminOperation> = {
       deviceQuota: body.device_quota,
       deviceSelectsChannel: body.device_selects_channel,
       maxImageSize: body.max_image_size,
+      signing: body.signing,
+      platformSigning: body.platform_signing,
       protocols: protocolsFromWire(body.protocols),
     });
+    // Ingest signs with the registered platform key: register it with the product (idempotent).
+    if (product.platformSigning) await signingKeyService.registerPlatformKey(product.productId);
     return reply(created ? 201 : 200, presentProduct(product));
   },
   getProduct: async ({ params, reply }) => reply(200, presentProduct(await productService.get(params.productId))),
@@ -58,6 +66,16 @@ const implementations: Implementations<AdminOperation> = {
   retirePreviousProductKey: async ({ params, reply }) => {
     await productService.retirePreviousKey(params.productId);
     return reply(200, { previous_key_accepted: false });
+  },
+
+  listSigningKeys: async ({ params, reply }) => reply(200, { items: (await signingKeyService.list(params.productId)).map(presentSigningKey) }),
+  addSigningKey: async ({ params, body, reply }) => {
+    const { key, created } = await signingKeyService.add(params.productId, { publicKeyPem: body.public_key, name: body.name });
+    return reply(created ? 201 : 200, presentSigningKey(key));
+  },
+  revokeSigningKey: async ({ params, reply }) => {
+    const { key, pausedDeployments } = await signingKeyService.revoke(params.productId, params.keyId);
+    return reply(200, { ...presentSigningKey(key), paused_deployments: pausedDeployments });
   },
 
   getDevice: async ({ params, reply }) => reply(200, presentDevice(await deviceService.get(params.productId, params.deviceId))),
@@ -101,7 +119,10 @@ const implementations: Implementations<AdminOperation> = {
     return reply(200, { items: page.items.map(presentFirmware), cursor: page.cursor ?? null });
   },
   getFirmware: async ({ params, reply }) => reply(200, presentFirmware(await firmwareService.get(params.productId, Number(params.build)))),
-  releaseFirmware: async ({ params, reply }) => reply(200, presentFirmware(await firmwareService.release(params.productId, Number(params.build)))),
+  releaseFirmware: async ({ params, reply }) => {
+    const { firmware, warnings } = await firmwareService.release(params.productId, Number(params.build));
+    return reply(200, { ...presentFirmware(firmware), warnings });
+  },
   revokeFirmware: async ({ params, reply }) => {
     const { firmware, pausedDeployments } = await firmwareService.revoke(params.productId, Number(params.build));
     return reply(200, { ...presentFirmware(firmware), paused_deployments: pausedDeployments });

@@ -20,9 +20,10 @@ import { DEFAULT_UPLOAD_WINDOW_MS, IngestService, INGEST_TRIGGER_SUFFIXES, MANIF
 import { createLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
 import { operationsHandler, routeKeysOf, servedOperations, type Implementations } from '../shared/operations';
+import { platformSignerFromEnv } from '../shared/platform-signer';
 import { s3Client } from '../shared/s3';
 import { decodeS3Key } from '../shared/s3-key';
-import { catalogStore, deviceStore } from '../shared/wiring';
+import { catalogStore, deviceStore, signingKeyStore } from '../shared/wiring';
 
 const logger = createLogger('upload');
 const ingestBucket = requireEnv(ENV.INGEST_BUCKET);
@@ -61,6 +62,8 @@ const ingest = new IngestService({
   logger,
   assign,
   uploadWindowMs: numberEnv(ENV.INGEST_UPLOAD_WINDOW_SECONDS, DEFAULT_UPLOAD_WINDOW_MS / 1000) * 1000,
+  keys: signingKeyStore(),
+  platformSigner: platformSignerFromEnv(),
 });
 
 async function onS3Event(event: S3Event): Promise<void> {

@@ -28,6 +28,8 @@ export interface CheckOptions {
   readonly order?: 'latest' | 'next';
   /** The protocol's own limit on installable builds (see selectOffer). */
   readonly accepts?: (d: Deployment) => boolean;
+  /** The protocol's clients strip an esp32FOTA signature prefix (see planCheck). */
+  readonly takesEsp32FotaSigned?: boolean;
   /** The protocol never says what the device runs (IoTaaP); see inferOutcome. */
   readonly versionless?: boolean;
   /**
@@ -119,6 +121,7 @@ export class CheckService {
         lastSeenWriteIntervalMs: this.deps.lastSeenWriteIntervalMs,
         order: opts.order,
         accepts: opts.accepts,
+        takesEsp32FotaSigned: opts.takesEsp32FotaSigned,
         versionless: opts.versionless,
       });
 

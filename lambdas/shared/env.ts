@@ -20,6 +20,10 @@ export const ENV = {
   SIGNING_KEY_SECRET_ID: 'SIGNING_KEY_SECRET_ID',
   /** PEM private key inline (local platform only). */
   SIGNING_PRIVATE_KEY_PEM: 'SIGNING_PRIVATE_KEY_PEM',
+  /** KMS key (ARN) of platform build signing, ECC_NIST_P256 (cloud; set only where the stack enables it). */
+  PLATFORM_SIGNING_KEY_ARN: 'PLATFORM_SIGNING_KEY_ARN',
+  /** PEM (PKCS#8) P-256 private key standing in for the KMS key, inline (local platform only; kept under the data dir). */
+  PLATFORM_SIGNING_PRIVATE_KEY_PEM: 'PLATFORM_SIGNING_PRIVATE_KEY_PEM',
   /** Lifetime of signed download URLs, seconds (default 900). */
   URL_TTL_SECONDS: 'URL_TTL_SECONDS',
   /** How long a container trusts its cached product/deployment config, seconds (default 5). */

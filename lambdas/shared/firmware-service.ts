@@ -3,6 +3,7 @@
  * since nothing may offer a revoked build, pause every active deployment of it. Returns domain
  * objects and throws DomainError; the admin handler presents them.
  */
+import { releaseWarnings } from '../core/anti-rollback';
 import { DomainError } from '../core/errors';
 import type { Firmware, FirmwareState } from '../core/model';
 import { invalidateProductConfig } from './config-cache';
@@ -53,13 +54,18 @@ export class FirmwareService {
   }
 
   /** DRAFT → RELEASED; idempotent on a released build, 409 invalid_state on a revoked one. */
-  async release(productId: string, build: number): Promise<Firmware> {
+  /** DRAFT → RELEASED (idempotent), with what the operator must know (a raised secure_version). */
+  async release(productId: string, build: number): Promise<{ firmware: Firmware; warnings: string[] }> {
     const { catalog } = this.deps;
-    const released = await catalog.transitionFirmware(productId, build, ['DRAFT'], 'RELEASED', this.nowIso());
-    if (released) return released;
-    const fw = await requireFirmware(catalog, productId, build);
-    if (fw.state === 'RELEASED') return fw; // idempotent
-    throw new DomainError('conflict', 'invalid_state', `Build ${build} is ${fw.state} and cannot be released`);
+    let firmware = await catalog.transitionFirmware(productId, build, ['DRAFT'], 'RELEASED', this.nowIso());
+    if (!firmware) {
+      const fw = await requireFirmware(catalog, productId, build);
+      if (fw.state !== 'RELEASED') throw new DomainError('conflict', 'invalid_state', `Build ${build} is ${fw.state} and cannot be released`);
+      firmware = fw;
+    }
+    // Revoked builds count: devices may have booted them (and burned their secure_version) before the revocation.
+    const before = await catalog.listFirmwareInStates(productId, ['RELEASED', 'REVOKED']);
+    return { firmware, warnings: releaseWarnings(firmware, before) };
   }
 
   /** → REVOKED (idempotent), then pauses every active deployment of the build. */

@@ -20,15 +20,19 @@
  */
 import { createHash } from 'node:crypto';
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { releaseWarnings } from '../core/anti-rollback';
 import { contentDigest, digestStream } from '../core/checksum';
 import { firmwareObjectKey } from '../core/download-url';
 import { DomainError, isDomainError } from '../core/errors';
-import { checkImageStructure, DEFAULT_MAX_IMAGE_SIZE, parseEspAppImage, validateAppImage } from '../core/esp-image';
+import { checkImageStructure, DEFAULT_MAX_IMAGE_SIZE, ESP_IMAGE_HEAD_BYTES, parseEspAppImage, validateAppImage } from '../core/esp-image';
 import { classifyFiles, INGEST_TRIGGER_SUFFIXES, parseIngestManifest, type IngestManifest } from '../core/manifest';
-import type { AppDescriptor, FileRole, Firmware, FirmwareFile } from '../core/model';
+import type { AppDescriptor, DetachedSignature, FileRole, Firmware, FirmwareFile, Product, SignatureVerification } from '../core/model';
+import { createSignatureScan, judgeSignature } from '../core/signing';
 import type { Logger } from './logger';
 import { countIngest } from './metrics';
+import type { PlatformSigner } from './platform-signer';
 import type { CatalogStore } from './store/catalog-store';
+import type { SigningKeyStorePort } from './store/ports';
 
 export const MANIFEST_NAME = 'manifest.json';
 export const RESULT_NAME = 'result.json';
@@ -50,6 +54,10 @@ export type IngestResult =
       readonly app: ImageSummary;
       /** Devices the build was assigned to (manifest `assign_to`). */
       readonly assigned_to?: readonly string[];
+      /** How the signature was verified; `form: 'none'`: unsigned, accepted because the product's signing is `optional` or `off`. */
+      readonly signature: { readonly form: SignatureVerification['form'] | 'none'; readonly key_ids: readonly string[]; readonly platform_signed: boolean };
+      /** What the operator must know (a released build that raises secure_version). */
+      readonly warnings: readonly string[];
       readonly duplicate: boolean;
     }
   | { readonly status: 'rejected'; readonly code: string; readonly reason: string; readonly product?: string; readonly version?: string }
@@ -105,6 +113,17 @@ export interface IngestServiceDeps {
   /** How long to wait for another ingest's claim on the same version to be recorded or released (default 30 s). */
   readonly claimWaitMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The product's trusted signing keys (signature verification). */
+  readonly keys: Pick<SigningKeyStorePort, 'list'>;
+  /** Signs accepted builds of products with platform signing; absent: such products' uploads are rejected. */
+  readonly platformSigner?: Pick<PlatformSigner, 'sign'>;
+}
+
+/** The signature verdict of an accepted upload: where its image starts, and what is recorded on the build. */
+interface SignatureOutcome {
+  readonly imageOffset: number;
+  readonly verification?: SignatureVerification;
+  readonly detached?: DetachedSignature;
 }
 
 /** A version claim (build 0) older than this is left by a crashed run (the function's timeout is 5 minutes). */
@@ -298,9 +317,19 @@ export class IngestService {
     for (const f of offered) scanned.push(await this.scan(prefix, f.role, f.name, m.files.find((x) => x.name === f.name)?.sha256, maxImageSize));
 
     const app = scanned.find((f) => f.role === 'app')!;
-    const structure = checkImageStructure(app.bytes!, { maxSize: maxImageSize, sha256: (d) => createHash('sha256').update(d).digest() });
+    for (const f of m.files) {
+      if (f.signature && f.name !== app.name) reject('malformed_signature', `${f.name}: signatures are verified on the app image only`);
+    }
+    const signature = await this.verifySignature(
+      product,
+      app,
+      m.files.find((x) => x.name === app.name),
+    );
+    // Behind an esp32FOTA signature the image starts at byte 512: that is what the device writes and boots.
+    const imageBytes = app.bytes!.subarray(signature.imageOffset);
+    const structure = checkImageStructure(imageBytes, { maxSize: maxImageSize, sha256: (d) => createHash('sha256').update(d).digest() });
     if (!structure.ok) reject(structure.code, structure.reason);
-    const image = parseEspAppImage(app.head);
+    const image = parseEspAppImage(imageBytes.subarray(0, ESP_IMAGE_HEAD_BYTES));
     const check = validateAppImage(image, { chip: product.chip, version: m.app_version_check === false ? undefined : m.version });
     if (!check.ok) reject(check.code, check.reason);
 
@@ -308,12 +337,72 @@ export class IngestService {
     const claim = await this.claimVersion(m.product, m.version, digest, manifestKey);
     const { build } = claim;
     try {
-      return await this.copyAndRecord(m, prefix, manifestKey, scanned, build, digest, claim.duplicate, firmwareType, image, structure, classes.excluded);
+      return await this.copyAndRecord(
+        m,
+        prefix,
+        manifestKey,
+        scanned,
+        build,
+        digest,
+        claim.duplicate,
+        firmwareType,
+        image,
+        structure,
+        classes.excluded,
+        signature,
+      );
     } catch (e) {
       // Our own fresh claim: hand the version and the number back, so neither is burned by a build never recorded.
       if (!claim.duplicate) await this.releaseClaim(m.product, m.version, build, digest);
       throw e;
     }
+  }
+
+  /**
+   * Verifies the app file's signature under the product's policy (throws the rejection code) and,
+   * for platform-signing products, signs it with the platform key. Before the claim: a rejected
+   * upload burns no build number.
+   */
+  private async verifySignature(product: Product, app: ScannedFile, listed: IngestManifest['files'][number] | undefined): Promise<SignatureOutcome> {
+    const policy = product.signing ?? 'off';
+    const bytes = app.bytes!;
+    const now = (this.deps.now?.() ?? new Date()).toISOString();
+    const given = listed?.signature && listed.key_id ? { signature: listed.signature, keyId: listed.key_id } : undefined;
+    const keys = policy !== 'off' || product.platformSigning ? await this.deps.keys.list(product.productId) : [];
+    let verification: SignatureVerification | undefined;
+    let detached: DetachedSignature | undefined;
+    let imageOffset = 0;
+    if (policy !== 'off') {
+      const scan = createSignatureScan({
+        size: bytes.length,
+        keys: keys.map((k) => ({ keyId: k.keyId, algorithm: k.algorithm, publicKeyPem: k.publicKeyPem, revoked: k.state === 'revoked' })),
+        ...(given ? { detached: given } : {}),
+      });
+      scan.update(bytes);
+      const verdict = judgeSignature(scan.finish(), { policy, chip: product.chip });
+      if (!verdict.ok) return reject(verdict.code, verdict.reason);
+      const v = verdict.verification;
+      imageOffset = v.imageOffset;
+      if (v.form !== 'none') verification = { form: v.form, keyIds: v.keyIds, algorithm: v.algorithm!, imageOffset, verifiedAt: now };
+      // Every form present passed: a detached signature given beside an embedded one is handed to devices too.
+      if (given) detached = { signature: given.signature, algorithm: 'ecdsa-p256-sha256', keyId: given.keyId };
+    }
+    if (product.platformSigning) {
+      const key = keys.find((k) => k.origin === 'platform' && k.state === 'active');
+      if (!key || !this.deps.platformSigner) {
+        return reject(
+          'platform_signing_unavailable',
+          `Product ${product.productId} has platform signing on, but ${key ? 'this pipeline has no signing key' : 'no active platform key is registered'}`,
+        );
+      }
+      // Over the exact file devices download (its SHA-256 is the one recorded and handed out).
+      const der = await this.deps.platformSigner.sign({ digest: Buffer.from(app.sha256, 'hex'), bytes });
+      detached = { signature: der.toString('base64'), algorithm: 'ecdsa-p256-sha256', keyId: key.keyId };
+      verification = verification
+        ? { ...verification, keyIds: [...verification.keyIds, key.keyId] }
+        : { form: 'detached', keyIds: [key.keyId], algorithm: 'ecdsa-p256', imageOffset, platform: true, verifiedAt: now };
+    }
+    return { imageOffset, ...(verification ? { verification } : {}), ...(detached ? { detached } : {}) };
   }
 
   private async releaseClaim(productId: string, version: string, build: number, digest: string): Promise<void> {
@@ -340,6 +429,7 @@ export class IngestService {
     image: ReturnType<typeof parseEspAppImage>,
     structure: ReturnType<typeof checkImageStructure>,
     excluded: readonly string[],
+    signature: SignatureOutcome,
   ): Promise<IngestResult> {
     const { catalog } = this.deps;
     const files: FirmwareFile[] = [];
@@ -377,6 +467,8 @@ export class IngestService {
       ...(m.force ? { force: true } : {}),
       ...(imageHash ? { imageHash } : {}),
       ...(compatibility ? { compatibility } : {}),
+      ...(signature.verification ? { signature: signature.verification } : {}),
+      ...(signature.detached ? { detachedSignature: signature.detached } : {}),
       source: manifestKey,
       contentDigest: digest,
       createdAt: now,
@@ -386,6 +478,7 @@ export class IngestService {
     const stored = written ? record : ((await catalog.getFirmware(m.product, build, true)) ?? record);
     // Re-running for a duplicate event re-assigns idempotently (same build → same open assignment kept).
     const assigned = m.assign_to ? await this.deps.assign!(stored, m.assign_to) : undefined;
+    const warnings = stored.state === 'RELEASED' ? releaseWarnings(stored, await catalog.listFirmwareInStates(m.product, ['RELEASED', 'REVOKED'])) : [];
     return {
       status: 'accepted',
       product: m.product,
@@ -396,6 +489,12 @@ export class IngestService {
       excluded,
       app: imageSummary(stored.app),
       ...(assigned ? { assigned_to: assigned } : {}),
+      signature: {
+        form: stored.signature?.form ?? 'none',
+        key_ids: stored.signature?.keyIds ?? [],
+        platform_signed: Boolean(stored.signature?.platform),
+      },
+      warnings,
       duplicate: duplicate || !written,
     };
   }

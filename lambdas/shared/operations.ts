@@ -37,6 +37,7 @@ const PARAM_ERRORS: Record<string, readonly [string, string]> = {
   build: ['invalid_build', 'Build number must be a positive integer'],
   deploymentId: ['invalid_deployment_id', 'Deployment id is not valid'],
   class: ['invalid_product_class', 'Product class is not valid'],
+  keyId: ['invalid_key_id', 'Signing key id must be 64 lower-case hex digits'],
 };
 
 /** Validates each declared path parameter on its own, so the error names the parameter. */

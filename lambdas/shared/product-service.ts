@@ -6,7 +6,7 @@
 import { protocolAliases } from '../contract/operator-wire';
 import { DomainError } from '../core/errors';
 import { PRODUCT_ID_PATTERN } from '../core/manifest';
-import type { Chip, Product, ProductProtocols, SecurityMode } from '../core/model';
+import type { Chip, Product, ProductProtocols, SecurityMode, SigningPolicy } from '../core/model';
 import { hashSecret, newProductKey } from '../core/security';
 import { invalidateProductConfig } from './config-cache';
 import type { Logger } from './logger';
@@ -27,6 +27,9 @@ export interface ProductSettings {
   readonly deviceSelectsChannel?: boolean;
   /** Largest app image ingest accepts (bytes); default DEFAULT_MAX_IMAGE_SIZE. */
   readonly maxImageSize?: number;
+  /** Default `off`. */
+  readonly signing?: SigningPolicy;
+  readonly platformSigning?: boolean;
   readonly protocols?: ProductProtocols;
 }
 
@@ -77,6 +80,8 @@ export class ProductService {
         deviceQuota: settings.deviceQuota,
         deviceSelectsChannel: settings.deviceSelectsChannel,
         maxImageSize: settings.maxImageSize,
+        signing: settings.signing,
+        platformSigning: settings.platformSigning || undefined,
         protocols: settings.protocols,
       },
       this.nowIso(),

@@ -63,6 +63,9 @@ export const S3_BUDGET: ClientBudget = { connectionTimeoutMs: 1000, requestTimeo
 export const SECRETS_BUDGET: ClientBudget = { connectionTimeoutMs: 1000, requestTimeoutMs: 2000, maxAttempts: 2 };
 
 /** The SDK client options for a budget (`requestHandler` as options: no extra import of the HTTP handler). */
+/** KMS Sign / GetPublicKey: small requests; signing happens in the ingest pipeline, never on a device path. */
+export const KMS_BUDGET: ClientBudget = { connectionTimeoutMs: 1000, requestTimeoutMs: 3000, maxAttempts: 3 };
+
 export const clientTimeouts = (b: ClientBudget) => ({
   maxAttempts: b.maxAttempts,
   requestHandler: { connectionTimeout: b.connectionTimeoutMs, requestTimeout: b.requestTimeoutMs, throwOnRequestTimeout: true },

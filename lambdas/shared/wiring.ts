@@ -9,9 +9,11 @@ import { ENV } from './env';
 import { CatalogStore } from './store/catalog-store';
 import { DeploymentStore } from './store/deployment-store';
 import { DeviceStore } from './store/device-store';
+import { SigningKeyStore } from './store/signing-key-store';
 
 export const catalogStore = (): CatalogStore => new CatalogStore(documentClient(), tableNames('firmware').firmware);
 export const deploymentStore = (): DeploymentStore => new DeploymentStore(documentClient(), tableNames('deployments').deployments);
+export const signingKeyStore = (): SigningKeyStore => new SigningKeyStore(documentClient(), tableNames('firmware').firmware);
 export const deviceStore = (): DeviceStore => new DeviceStore(documentClient(), tableNames('devices').devices);
 
 export const productConfigCache = (catalog: CatalogStore, deployments?: DeploymentStore): ProductConfigCache =>

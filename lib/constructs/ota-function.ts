@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/env';
 import type { TableSpec } from '../../lambdas/shared/table-schema';
 import { functionTimeoutSeconds } from '../../lambdas/shared/timeouts';
 
@@ -68,6 +70,18 @@ export class OtaFunction extends NodejsFunction {
     this.addEnvironment(spec.envVar, table.tableName);
     if (access === 'read') table.grantReadData(this);
     else table.grantReadWriteData(this);
+    return this;
+  }
+
+  /**
+   * Gives the function the platform's build-signing key: its ARN in PLATFORM_SIGNING_KEY_ARN and
+   * one action on it — `sign` (kms:Sign: the upload function signs accepted builds) or `publicKey`
+   * (kms:GetPublicKey: the admin function registers the key with a product). Nothing can decrypt,
+   * and no function holds both.
+   */
+  bindBuildSigningKey(key: kms.IKey, access: 'sign' | 'publicKey'): this {
+    this.addEnvironment(ENV.PLATFORM_SIGNING_KEY_ARN, key.keyArn);
+    key.grant(this, access === 'sign' ? 'kms:Sign' : 'kms:GetPublicKey');
     return this;
   }
 

@@ -74,3 +74,20 @@ export function loadOrCreateS3Credentials(dir: string): LocalS3Credentials {
   writeFileSync(file, `${JSON.stringify(creds)}\n`, { mode: 0o600 });
   return creds;
 }
+
+/**
+ * The local stand-in for the platform's KMS build-signing key (ECC_NIST_P256): one P-256 key per
+ * data dir (`<dir>/platform-signing.pem`, owner-only), or per process in memory.
+ */
+export function generatePlatformSigningKey(): string {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+export function loadOrCreatePlatformSigningKey(dir: string): string {
+  const file = join(dir, 'platform-signing.pem');
+  if (existsSync(file)) return readFileSync(file, 'utf8');
+  const pem = generatePlatformSigningKey();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, pem, { mode: 0o600 });
+  return pem;
+}

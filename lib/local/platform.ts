@@ -13,7 +13,15 @@ import { createS3Client } from '../../lambdas/shared/s3';
 import { startEdge } from './edge';
 import { startGateway, type HttpFunction } from './gateway';
 import { wireIngestEvents, type IngestEvents, type UploadFunction } from './ingest-events';
-import { generateS3Credentials, generateSigningKeys, loadOrCreateS3Credentials, loadOrCreateSigningKeys, type LocalS3Credentials } from './keys';
+import {
+  generatePlatformSigningKey,
+  generateS3Credentials,
+  generateSigningKeys,
+  loadOrCreatePlatformSigningKey,
+  loadOrCreateS3Credentials,
+  loadOrCreateSigningKeys,
+  type LocalS3Credentials,
+} from './keys';
 import { LOCAL_BUCKETS, LOCAL_TABLE_NAMES, startPeers } from './peers';
 
 export interface PlatformOptions {
@@ -93,6 +101,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
   const publicHost = opts.publicHost ?? process.env.OTA_PUBLIC_HOST;
   const keys = dataDir ? loadOrCreateSigningKeys(join(dataDir, 'keys')) : generateSigningKeys();
   const s3Credentials = dataDir ? loadOrCreateS3Credentials(join(dataDir, 'keys')) : generateS3Credentials();
+  const platformSigningKey = dataDir ? loadOrCreatePlatformSigningKey(join(dataDir, 'keys')) : generatePlatformSigningKey();
 
   const s3Port = opts.s3Port ?? envPort('OTA_S3_PORT', 4569);
   const peers = await listening(startPeers({ dataDir, s3Port, s3Credentials }), s3Port, 'OTA_S3_PORT', 'local S3');
@@ -133,6 +142,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<LocalPl
       [ENV.CDN_BASE_URL]: edge.baseUrl,
       [ENV.SIGNING_KEY_PAIR_ID]: keys.keyPairId,
       [ENV.SIGNING_PRIVATE_KEY_PEM]: keys.privateKeyPem,
+      [ENV.PLATFORM_SIGNING_PRIVATE_KEY_PEM]: platformSigningKey,
       [ENV.DYNAMODB_ENDPOINT]: opts.functionsDynamodbEndpoint?.(peers.dynamodbEndpoint) ?? peers.dynamodbEndpoint,
       [ENV.S3_ENDPOINT]: peers.s3Endpoint,
       [ENV.S3_ACCESS_KEY_ID]: s3Credentials.accessKeyId,

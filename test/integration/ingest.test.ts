@@ -17,7 +17,7 @@ import { Crc32 } from '../../lambdas/core/checksum';
 import { IngestService, type IngestServiceDeps } from '../../lambdas/shared/ingest-service';
 import { createLogger } from '../../lambdas/shared/logger';
 import type { CatalogStore } from '../../lambdas/shared/store/catalog-store';
-import { catalogStore } from '../../lambdas/shared/wiring';
+import { catalogStore, signingKeyStore } from '../../lambdas/shared/wiring';
 import { encodeS3EventKey } from '../../lib/local/ingest-events';
 import { buildEspImage } from '../fixtures/esp-image';
 import { createProduct, startTestPlatform, type TestPlatform } from '../support/platform';
@@ -47,6 +47,7 @@ const service = (over: Partial<IngestServiceDeps> = {}) =>
     ingestBucket: t.platform.buckets.ingest,
     firmwareBucket: t.platform.buckets.firmware,
     logger: createLogger('ingest-test'),
+    keys: signingKeyStore(),
     ...over,
   });
 

@@ -118,6 +118,50 @@ describe('functions', () => {
   });
 });
 
+describe('platform build signing', () => {
+  /** The statements of every function role's policy that name a KMS action, with the functions holding them. */
+  const kmsGrants = () =>
+    stack.node
+      .findAll()
+      .filter((c): c is OtaFunction => c instanceof OtaFunction)
+      .map((fn) => [fn.node.path, actionsOf(fn).filter((a) => a.startsWith('kms:'))] as const)
+      .filter(([, actions]) => actions.length > 0);
+
+  it('expect an asymmetric ECC_NIST_P256 sign/verify key, retained when the stack goes', () => {
+    template.hasResource('AWS::KMS::Key', {
+      Properties: { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('expect kms:Sign on that key for the upload function only, kms:GetPublicKey for the admin function only, and no other KMS action anywhere', () => {
+    const grants = new Map(kmsGrants());
+    expect([...grants.keys()].sort()).toEqual([stack.ingest.uploadFunction.node.path, stack.adminApi.function.node.path].sort());
+    expect(grants.get(stack.ingest.uploadFunction.node.path)).toEqual(['kms:Sign']);
+    expect(grants.get(stack.adminApi.function.node.path)).toEqual(['kms:GetPublicKey']);
+    const keyId = logicalId(stack.buildSigning!.key);
+    const statement = resources('AWS::IAM::Policy')
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .find((st) => [st.Action].flat().includes('kms:Sign'))!;
+    expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+  });
+
+  it('expect the signing functions to know the key by its ARN', () => {
+    for (const fn of [stack.ingest.uploadFunction, stack.adminApi.function]) {
+      const [, props] = resources('AWS::Lambda::Function').find(([id]) => id === logicalId(fn))!;
+      expect(props.Properties.Environment.Variables.PLATFORM_SIGNING_KEY_ARN).toEqual({ 'Fn::GetAtt': [logicalId(stack.buildSigning!.key), 'Arn'] });
+    }
+  });
+
+  it('expect no key and no KMS grant when platform signing is off', () => {
+    const off = new OtaStack(new App(), 'NoSigning', { env: { account: '111111111111', region: 'eu-west-1' }, platformSigning: false });
+    const t = Template.fromStack(off);
+    // (The alarm topic's symmetric key stays: it is not a signing key.)
+    expect(Object.values(t.findResources('AWS::KMS::Key')).filter((k) => k.Properties.KeySpec === 'ECC_NIST_P256')).toEqual([]);
+    expect(JSON.stringify(t.findResources('AWS::IAM::Policy'))).not.toMatch(/kms:(Sign|GetPublicKey)/);
+  });
+});
+
 describe('rollout sweeper', () => {
   it('runs the rollout function every minute', () => {
     template.hasResourceProperties('AWS::Events::Rule', {

@@ -43,7 +43,21 @@ describe('FirmwareService.release', () => {
   it('expect RELEASED stamped with the clock when the build is a draft', async () => {
     const { service, catalog, clock } = await setup();
     await catalog.putFirmware(firmwareRecord('lamp', 1, 'DRAFT'));
-    expect(await service.release('lamp', 1)).toMatchObject({ state: 'RELEASED', releasedAt: clock.iso() });
+    expect(await service.release('lamp', 1)).toMatchObject({ firmware: { state: 'RELEASED', releasedAt: clock.iso() }, warnings: [] });
+  });
+
+  it('expect a warning when the build raises secure_version above every build released before, none when it does not', async () => {
+    const { service, catalog } = await setup();
+    const withSv = (build: number, state: 'DRAFT' | 'RELEASED', secureVersion: number) => {
+      const f = firmwareRecord('lamp', build, state);
+      return { ...f, app: { ...f.app, secureVersion } };
+    };
+    await catalog.putFirmware(withSv(1, 'RELEASED', 1));
+    await catalog.putFirmware(withSv(2, 'DRAFT', 1));
+    await catalog.putFirmware(withSv(3, 'DRAFT', 2));
+    expect((await service.release('lamp', 2)).warnings).toEqual([]);
+    const [warning] = (await service.release('lamp', 3)).warnings;
+    expect(warning).toMatch(/raises secure_version to 2 .*at most 1.*eFuse for good/);
   });
 
   it('expect the build unchanged (idempotent) when it is already released', async () => {
@@ -52,6 +66,7 @@ describe('FirmwareService.release', () => {
     const first = await service.release('lamp', 1);
     clock.advance(1000);
     expect(await service.release('lamp', 1)).toEqual(first);
+    expect(first.firmware.state).toBe('RELEASED');
   });
 
   it('expect invalid_state when the build is revoked, firmware_not_found when it does not exist', async () => {

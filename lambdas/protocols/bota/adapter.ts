@@ -48,7 +48,7 @@ export function botaReleaseRoutes(deps: ProtocolDeps): Implementations<typeof bo
           build_number: newer.build,
           notes: newer.notes ?? null,
           released_at: newer.releasedAt ?? null,
-          bin: botaArtifact(signed.app, signed.appUrl),
+          bin: botaArtifact(signed.app, signed.appUrl, newer.detachedSignature),
           ufw: signed.ufw && signed.ufwUrl ? botaArtifact(signed.ufw, signed.ufwUrl) : null,
         });
       },
@@ -92,7 +92,7 @@ export function botaHeartbeatRoutes(deps: ProtocolDeps & { readonly statuses: St
             ? {
                 version: r.decision.offer.firmware.version,
                 build_number: r.decision.offer.build,
-                ...botaArtifact(r.offer.app, r.offer.appUrl),
+                ...botaArtifact(r.offer.app, r.offer.appUrl, r.decision.offer.firmware.detachedSignature),
                 ...(r.decision.offer.assignmentId ? { assignment_id: r.decision.offer.assignmentId } : {}),
               }
             : null;

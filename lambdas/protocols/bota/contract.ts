@@ -1,11 +1,26 @@
 /** Bota heartbeat and the app's release lookup. Pure: the contract entries of this protocol (see lambdas/contract/). */
 import * as z from 'zod/mini';
 import { operation } from '../../contract/operation';
-import { str, count, buildNumber, timestamp, sha256, crc32, signedUrl, named, CHECK_STATUSES, deviceIdParam, productIdParam } from '../../contract/schema';
+import {
+  str,
+  count,
+  buildNumber,
+  timestamp,
+  sha256,
+  crc32,
+  signedUrl,
+  detachedSignatureShape,
+  named,
+  CHECK_STATUSES,
+  deviceIdParam,
+  productIdParam,
+} from '../../contract/schema';
 import { HeartbeatSchema, ReleaseQuerySchema } from './wire';
 
 export const BotaHeartbeatRequest = named('BotaHeartbeatRequest', HeartbeatSchema);
 const BotaArtifactShape = { url: signedUrl(), size: count(), crc32: crc32(), sha256: sha256() };
+/** The app image: with the build's detached signature, which the device (or the app relaying it) verifies before booting it. */
+const BotaAppShape = { ...BotaArtifactShape, ...detachedSignatureShape() };
 
 export const BotaArtifact = named('BotaArtifact', z.object(BotaArtifactShape));
 export const BotaHeartbeatResponse = named(
@@ -15,7 +30,7 @@ export const BotaHeartbeatResponse = named(
     status: z.enum(CHECK_STATUSES),
     server_time: timestamp(),
     next_heartbeat_s: count(),
-    ota: z.nullable(z.object({ version: str(), build_number: buildNumber(), ...BotaArtifactShape, assignment_id: z.optional(str()) })),
+    ota: z.nullable(z.object({ version: str(), build_number: buildNumber(), ...BotaAppShape, assignment_id: z.optional(str()) })),
   }),
 );
 export const BotaLatestRelease = named(
@@ -28,7 +43,7 @@ export const BotaLatestRelease = named(
       build_number: buildNumber(),
       notes: z.nullable(str()),
       released_at: z.nullable(timestamp()),
-      bin: BotaArtifact,
+      bin: named('BotaAppArtifact', z.object(BotaAppShape)),
       ufw: z.nullable(BotaArtifact),
     }),
     z.object({ status: z.literal('no_update'), update_available: z.literal(false), current_version: str() }),

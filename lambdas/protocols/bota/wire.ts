@@ -4,8 +4,9 @@
  */
 import * as z from 'zod/mini';
 import { PRODUCT_ID_PATTERN } from '../../core/manifest';
-import type { FirmwareFile } from '../../core/model';
+import type { DetachedSignature, FirmwareFile } from '../../core/model';
 import { isValidVersion } from '../../core/version';
+import { signatureFields } from '../signature-fields';
 
 export const HeartbeatSchema = z.object({
   product: z.string().check(z.regex(PRODUCT_ID_PATTERN)),
@@ -25,4 +26,10 @@ export const ReleaseQuerySchema = z.object({
 });
 
 /** One downloadable artifact as Bota devices and apps read it (CRC32 for the device, SHA-256 for everyone). */
-export const botaArtifact = (f: FirmwareFile, url: string) => ({ url, size: f.size, crc32: f.crc32, sha256: f.sha256 });
+export const botaArtifact = (f: FirmwareFile, url: string, signature?: DetachedSignature) => ({
+  url,
+  size: f.size,
+  crc32: f.crc32,
+  sha256: f.sha256,
+  ...signatureFields(signature),
+});

@@ -52,7 +52,7 @@ export function fireflyRoutes(deps: ProtocolDeps): Implementations<typeof firefl
       const r = await deps.checks.check(
         product.productId,
         { deviceId: normalizeDeviceId(esp32FotaDeviceId(q.id)), version: q.current_version, hw: {}, channel: q.channel },
-        { credential, order: 'next', accepts },
+        { credential, order: 'next', accepts, takesEsp32FotaSigned: true },
       );
       if (r.unauthorized) return { denied: true };
       // Not registered and the product does not self-register: served as the anonymous device it

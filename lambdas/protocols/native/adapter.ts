@@ -23,7 +23,7 @@ export function nativeCheckRoutes(deps: { readonly checks: CheckService; readonl
       const hw = { board: req.hw?.board, chip: req.hw?.chip, revision: req.hw?.revision === undefined ? undefined : String(req.hw.revision) };
       const result = await checks.check(
         req.product,
-        { deviceId, version: req.version, build: req.build, hw, channel: req.channel },
+        { deviceId, version: req.version, build: req.build, hw, channel: req.channel, secureVersion: req.secure_version },
         { credential: presentedSecret(event.headers ?? {}, req.token) },
       );
       const d = result.decision;

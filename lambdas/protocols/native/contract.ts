@@ -1,7 +1,7 @@
 /** Native device API (SimpleOTA-shaped): the check and the status report. Pure: the contract entries of this protocol (see lambdas/contract/). */
 import * as z from 'zod/mini';
 import { operation } from '../../contract/operation';
-import { str, count, buildNumber, sha256, crc32, signedUrl, everyOf, named, CHECK_STATUSES } from '../../contract/schema';
+import { str, count, buildNumber, sha256, crc32, signedUrl, detachedSignatureShape, everyOf, named, CHECK_STATUSES } from '../../contract/schema';
 import type { ReportResult } from '../../shared/status-service';
 import { CheckRequestSchema, StatusRequestSchema } from './wire';
 
@@ -29,6 +29,7 @@ export const NativeCheckResponse = named(
     force: z.optional(z.boolean().check(z.describe('Install without asking (the build or the deployment says so)'))),
     firmware_type: z.optional(str()),
     ui: z.optional(z.object({ url: signedUrl(), size: count(), sha256: sha256(), crc32: crc32() })),
+    ...detachedSignatureShape(),
   }),
 );
 /** lambdas/handlers/status.ts. */

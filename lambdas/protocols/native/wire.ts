@@ -9,6 +9,7 @@ import { DEVICE_ID_PATTERN } from '../../core/device-id';
 import { CHANNEL_PATTERN, PRODUCT_ID_PATTERN } from '../../core/manifest';
 import { DEVICE_REPORT_STATUSES, type FirmwareFile } from '../../core/model';
 import { isValidVersion } from '../../core/version';
+import { signatureFields } from '../signature-fields';
 
 const shortText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
@@ -27,6 +28,8 @@ export const CheckRequestSchema = z.object({
   ),
   channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
   token: z.optional(shortText(256)),
+  // esp_app_desc_t.secure_version is a uint32; anti-rollback eFuses hold far fewer bits, but the descriptor field is 32-bit.
+  secure_version: z.optional(z.int().check(z.gte(0), z.lte(4_294_967_295))),
 });
 export type CheckRequest = z.infer<typeof CheckRequestSchema>;
 
@@ -69,6 +72,9 @@ export interface NativeCheckResponse {
   readonly force?: boolean;
   readonly firmware_type?: string;
   readonly ui?: { readonly url: string; readonly size: number; readonly sha256: string; readonly crc32: string };
+  readonly signature?: string;
+  readonly signature_alg?: 'ecdsa-p256-sha256';
+  readonly key_id?: string;
 }
 
 export function nativeCheckResponse(decision: CheckDecision, nextCheckS: number, offer?: SignedOffer): NativeCheckResponse {
@@ -94,5 +100,6 @@ export function nativeCheckResponse(decision: CheckDecision, nextCheckS: number,
     force: Boolean(d.force || d.firmware.force),
     firmware_type: d.firmware.firmwareType,
     ...(offer.ui && offer.uiUrl ? { ui: { url: offer.uiUrl, size: offer.ui.size, sha256: offer.ui.sha256, crc32: offer.ui.crc32 } } : {}),
+    ...signatureFields(d.firmware.detachedSignature),
   };
 }

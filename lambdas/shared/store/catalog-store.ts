@@ -38,7 +38,7 @@ export class CatalogStore {
 
   async getProduct(productId: string): Promise<Product | undefined> {
     const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: productId, sk: PRODUCT_SK } }));
-    return r.Item ? stripKeys<Product>(r.Item, 'buildCounter') : undefined;
+    return r.Item ? stripKeys<Product>(r.Item, 'buildCounter', 'activeSigningKeys') : undefined;
   }
 
   /** Creates or updates a product; keeps createdAt and the build counter. Returns the stored product. */
@@ -70,7 +70,7 @@ export class CatalogStore {
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const product = stripKeys<Product>(r.Attributes!, 'buildCounter');
+    const product = stripKeys<Product>(r.Attributes!, 'buildCounter', 'activeSigningKeys');
     return { product, created: product.createdAt === now };
   }
 

@@ -16,11 +16,13 @@ import type {
   OfferOutcome,
   OfferRecord,
   Product,
+  SigningKey,
 } from '../../core/model';
 import type { CatalogStore, ProductInput, VersionLock } from './catalog-store';
 import type { Page } from './ddb';
 import type { CounterName, DeploymentStore, InFlightOffer } from './deployment-store';
 import type { AssignOutcome, DevicePatch, DeviceStore, ReportInput, ReportOutcome, SlotClaim } from './device-store';
+import type { AddKeyOutcome, SigningKeyStore } from './signing-key-store';
 
 export interface CatalogStorePort {
   getProduct(productId: string): Promise<Product | undefined>;
@@ -122,8 +124,18 @@ export interface DeviceStorePort {
   findByGlobalId(deviceId: string): Promise<Device[]>;
 }
 
+export interface SigningKeyStorePort {
+  get(productId: string, keyId: string): Promise<SigningKey | undefined>;
+  list(productId: string): Promise<SigningKey[]>;
+  /** `full` when `maxActive` keys are active; throws (ConditionalCheckFailed) when the product does not exist. */
+  add(key: SigningKey, maxActive: number): Promise<AddKeyOutcome>;
+  /** Undefined when the key does not exist or is already revoked. */
+  revoke(productId: string, keyId: string, now: string): Promise<SigningKey | undefined>;
+}
+
 /** Compile-time: each DynamoDB store is assignable to its port. */
 type Implements<T extends Port, Port> = T;
 export type CatalogStoreImplementsPort = Implements<CatalogStore, CatalogStorePort>;
 export type DeploymentStoreImplementsPort = Implements<DeploymentStore, DeploymentStorePort>;
 export type DeviceStoreImplementsPort = Implements<DeviceStore, DeviceStorePort>;
+export type SigningKeyStoreImplementsPort = Implements<SigningKeyStore, SigningKeyStorePort>;

@@ -9,12 +9,15 @@ import { CHIPS } from '../../lambdas/core/model';
 import { BINDINGS } from '../../lambdas/protocols/registry';
 import pkg from '../../package.json';
 import { apiClientFor } from './api';
+import { buildSignerFor } from './build-signing';
 import { contextAdd, contextCurrent, contextList, contextRemove, contextUse } from './commands/contexts';
 import { deployCreate, deployGet, deployList, deployPromote, deployStatus, deployTransition } from './commands/deployments';
 import { deviceAssign, deviceAssignment, deviceGet, deviceList, devicePatch, deviceToken, deviceUnassign } from './commands/devices';
 import { firmwareGet, firmwareList, firmwareRelease, firmwareRevoke } from './commands/firmware';
+import { keyAdd, keyList, keyRevoke } from './commands/keys';
 import { productGet, productPut, productRetirePreviousKey, productRotateKey } from './commands/products';
 import { sampleImageCommand } from './commands/sample-image';
+import { signFile } from './commands/sign';
 import { PROTOCOLS, simulate, type SimulateDeps } from './commands/simulate';
 import { SHELLS, completionScript, type Shell } from './completion';
 import { resolveConnection, type ConnectionOptions, type ResolvedConnection } from './config';
@@ -134,6 +137,7 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
     .option('--required-step', 'devices below this version get it before anything newer')
     .option('--timeout <seconds>', 'how long to wait for result.json', parseIntArg('--timeout', 1), 120)
     .option('--no-write-manifest', 'do not save manifest.json into the folder')
+    .option('--sign-key <pem|kms:arn>', 'sign the app image (detached ECDSA P-256): a P-256 private key PEM file or kms:<key ARN>')
     .action(
       action(async (cmd, dir: string) => {
         const o = cmd.opts();
@@ -161,6 +165,7 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
               requiredStep: o.requiredStep,
               timeoutSeconds: o.timeout,
               writeManifest: o.writeManifest,
+              ...(o.signKey ? { signer: await buildSignerFor(o.signKey, env) } : {}),
             },
           );
           // publish.ts reports a missing verdict as EXIT_TIMEOUT; the CLI's code for "not finished" is EXIT.UNFINISHED.
@@ -189,6 +194,10 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
     .option('--auto-register <bool>', 'devices register on first check-in', parseBoolArg('--auto-register'))
     .option('--poll-interval <seconds>', 'poll interval handed to devices', parseIntArg('--poll-interval', 1))
     .option('--device-quota <n>', 'maximum registered devices', parseIntArg('--device-quota', 1))
+    .addOption(
+      new Option('--signing <policy>', 'off, optional (verify when present) or required (reject unsigned builds)').choices(['off', 'optional', 'required']),
+    )
+    .option('--platform-signing <bool>', "the stack's KMS key signs every accepted build", parseBoolArg('--platform-signing'))
     .option('--file <json>', 'a JSON PUT body (snake_case); flags override it')
     .option('--merge', 'start from the current settings');
   // Each protocol binding brings its own flags (lambdas/protocols/registry.ts).
@@ -209,6 +218,34 @@ export function buildProgram(deps: ProgramDeps = {}, setExit: (code: number) => 
     .argument('<product>')
     .description('Stop accepting the previous product key')
     .action(action((cmd, id: string) => productRetirePreviousKey(ctxOf(cmd), id)));
+
+  // key / sign ----------------------------------------------------------------------------------
+  const keyCmd = program.command('key').description('Signing keys: the public keys a product trusts (at most 3 active, as Secure Boot v2 allows)');
+  keyCmd
+    .command('add')
+    .description('Trust a public key (RSA-3072 Secure Boot v2, RSA-4096 esp32FOTA, EC P-256 detached)')
+    .addOption(productOption())
+    .requiredOption('--file <pem>', 'SPKI public key PEM (never the private key)')
+    .option('--name <name>', 'a label, e.g. release-2026')
+    .action(action((cmd) => keyAdd(ctxOf(cmd), product(cmd), cmd.opts())));
+  keyCmd
+    .command('list')
+    .description('Active and revoked keys')
+    .addOption(productOption())
+    .action(action((cmd) => keyList(ctxOf(cmd), product(cmd))));
+  keyCmd
+    .command('revoke')
+    .argument('<key-id>', 'the key id (64 hex) from key list')
+    .description('Stop trusting a key; pauses deployments of builds only it vouched for')
+    .addOption(productOption())
+    .action(action((cmd, keyId: string) => keyRevoke(ctxOf(cmd), product(cmd), keyId)));
+  program
+    .command('sign')
+    .argument('<file>', 'the app image to sign')
+    .description('Write the detached signature a manifest takes (ECDSA P-256 over the SHA-256 of the file, DER, base64) to <file>.sig')
+    .requiredOption('--key <pem|kms:arn>', 'a P-256 private key PEM file, or kms:<key ARN> (ECC_NIST_P256)')
+    .option('-o, --output <file>', 'where to write the signature (default <file>.sig)')
+    .action(action((cmd, file: string) => signFile(out, Boolean(globals(cmd).json), file, cmd.opts(), env)));
 
   // firmware ----------------------------------------------------------------------------------
   const fw = program.command('firmware').description('Firmware builds: list, inspect, release, revoke');

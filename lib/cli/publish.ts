@@ -22,8 +22,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { PRODUCT_ID_PATTERN } from '../../lambdas/core/manifest';
+import { classifyFiles, PRODUCT_ID_PATTERN } from '../../lambdas/core/manifest';
 import { isValidVersion } from '../../lambdas/core/version';
+import type { BuildSigner } from './build-signing';
 import type { ResolvedConnection } from './config';
 import { CliError } from './errors';
 import { formatBytes, keyValues, printJson, println, ProgressBar, type Output } from './output';
@@ -52,6 +53,8 @@ export interface PublishOptions {
   readonly timeoutSeconds?: number;
   /** Also save the generated manifest.json into the folder (default true). */
   readonly writeManifest?: boolean;
+  /** Signs the app image on the way (detached ECDSA P-256: `files[].signature` + `key_id`). */
+  readonly signer?: BuildSigner;
 }
 
 export interface PublishDeps {
@@ -75,6 +78,9 @@ export type IngestVerdict =
       files: { role: string; name: string; size: number; sha256: string; crc32: string }[];
       excluded: string[];
       duplicate: boolean;
+      /** Absent in verdicts of pipelines older than signing. */
+      signature?: { form: string; key_ids: string[]; platform_signed: boolean };
+      warnings?: string[];
       [k: string]: unknown;
     }
   | { status: 'rejected'; code: string; reason: string; product?: string; version?: string; manifest_sha256?: string };
@@ -135,12 +141,20 @@ export function readReleaseFolder(dir: string): LocalFile[] {
 }
 
 /** The CI manifest (lambdas/core/manifest.ts IngestManifestSchema) for these files and options. */
-export function buildManifest(opts: PublishOptions, files: readonly LocalFile[]): Record<string, unknown> {
+export function buildManifest(
+  opts: PublishOptions,
+  files: readonly LocalFile[],
+  signed?: { readonly name: string; readonly signature: string; readonly keyId: string },
+): Record<string, unknown> {
   return {
     product: opts.product,
     version: opts.version,
     ...(opts.firmwareType !== undefined ? { firmware_type: opts.firmwareType } : {}),
-    files: files.map((f) => ({ name: f.name, sha256: f.sha256 })),
+    files: files.map((f) => ({
+      name: f.name,
+      sha256: f.sha256,
+      ...(signed?.name === f.name ? { signature: signed.signature, key_id: signed.keyId } : {}),
+    })),
     ...(opts.notes !== undefined ? { notes: opts.notes } : {}),
     ...(opts.channel !== undefined ? { channel: opts.channel } : {}),
     ...(opts.release ? { release: true } : {}),
@@ -152,6 +166,14 @@ export function buildManifest(opts: PublishOptions, files: readonly LocalFile[])
     ...(opts.hwRevisionMax !== undefined ? { hw_revision_max: opts.hwRevisionMax } : {}),
     ...(opts.requiredStep ? { required_step: true } : {}),
   };
+}
+
+/** Signs the folder's app image (the file ingest classifies as `app`); signatures cover the app image only. */
+async function signAppImage(signer: BuildSigner, files: readonly LocalFile[]): Promise<{ name: string; signature: string; keyId: string }> {
+  const { app } = classifyFiles(files.map((f) => f.name));
+  const file = files.find((f) => f.name === app);
+  if (!file) throw new CliError('no app image to sign in the folder');
+  return { name: file.name, signature: await signer.sign(file.bytes), keyId: signer.keyId };
 }
 
 /**
@@ -241,7 +263,7 @@ export async function publish(deps: PublishDeps, opts: PublishOptions): Promise<
   if (!PRODUCT_ID_PATTERN.test(opts.product)) throw new CliError(`--product "${opts.product}" must match [a-z0-9][a-z0-9_-]{0,31}`);
   if (!isValidVersion(opts.version)) throw new CliError(`--version "${opts.version}" is not a semver, calendar or numeric version`);
   const files = readReleaseFolder(opts.dir);
-  const manifest = buildManifest(opts, files);
+  const manifest = buildManifest(opts, files, opts.signer ? await signAppImage(opts.signer, files) : undefined);
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
   if (opts.writeManifest !== false) writeFileSync(join(opts.dir, MANIFEST_NAME), manifestText);
   const prefix = `${opts.product}/${opts.version}/`;
@@ -311,6 +333,9 @@ export async function publish(deps: PublishDeps, opts: PublishOptions): Promise<
   return { exitCode: EXIT_TIMEOUT, manifest };
 }
 
+const signatureText = (s: { form: string; key_ids: readonly string[]; platform_signed: boolean }): string =>
+  s.form === 'none' ? 'none (unsigned)' : `${s.form}${s.platform_signed ? ' (platform)' : ''}, key ${s.key_ids.join(', ')}`;
+
 function report(out: Output, json: boolean | undefined, manifest: Record<string, unknown>, result: IngestVerdict): PublishOutcome {
   if (json) printJson(out, result);
   if (result.status === 'rejected') {
@@ -328,9 +353,11 @@ function report(out: Output, json: boolean | undefined, manifest: Record<string,
         ['state', result.state],
         ['files', result.files.map((f) => `${f.name} (${f.role})`)],
         ...(result.excluded?.length ? [['excluded', result.excluded] as const] : []),
+        ...(result.signature ? [['signature', signatureText(result.signature)] as const] : []),
       ]),
     );
   }
+  for (const w of result.warnings ?? []) println(out.stderr, `warning: ${w}`);
   return { exitCode: 0, manifest, result };
 }
 

@@ -230,7 +230,8 @@ describe('completion', () => {
           encoding: 'utf8',
         },
       ).trim();
-    expect(complete('')).toBe('publish product firmware deploy device simulate sample-image context completion help');
+    expect(complete('')).toBe('publish product key sign firmware deploy device simulate sample-image context completion help');
+    expect(complete('key', '')).toBe('add list revoke');
     expect(complete('pro')).toBe('product');
     expect(complete('product', '')).toBe('put get rotate-key retire-previous-key');
     expect(complete('product', 'put', 'x', '--security-mode', '')).toBe('open product_key device_token');

@@ -1,7 +1,15 @@
 /** `otactl firmware list|get|release|revoke` (operations listFirmware, getFirmware, releaseFirmware, revokeFirmware). */
 import type * as z from 'zod/mini';
 import type { CallArgs } from '../../../lambdas/contract/client';
-import { getFirmware, listFirmware, releaseFirmware, revokeFirmware, type Firmware, type RevokedFirmware } from '../../../lambdas/contract/operator';
+import {
+  getFirmware,
+  listFirmware,
+  releaseFirmware,
+  revokeFirmware,
+  type Firmware,
+  type ReleasedFirmware,
+  type RevokedFirmware,
+} from '../../../lambdas/contract/operator';
 import { emit, type Ctx } from '../context';
 import { formatBytes, keyValues, table } from '../output';
 
@@ -80,6 +88,13 @@ export const renderFirmware = (f: FirmwareAnswer): string =>
     ['notes', f.notes],
     ['app', `${f.app.project_name} ${f.app.version} (IDF ${f.app.idf_version}, chip id ${f.app.chip_id})`],
     ['image hash', f.image_hash],
+    ['secure version', f.app.secure_version],
+    [
+      'signature',
+      f.signature
+        ? `${f.signature.form}${f.signature.platform ? ' (platform)' : ''}, ${f.signature.algorithm}, key ${f.signature.key_ids.join(', ')}${f.signature.image_offset ? `, image at byte ${f.signature.image_offset}` : ''}`
+        : 'unsigned',
+    ],
     ['min version', f.compatibility.min_version],
     ['hw revision', hwRange(f.compatibility)],
     ['required step', f.compatibility.required_step || undefined],
@@ -120,8 +135,11 @@ export async function firmwareGet(ctx: Ctx, productId: string, build: number): P
   return emit(ctx, await ctx.api.call(getFirmware, { params: firmwareParams(productId, build) }), renderFirmware);
 }
 
-export async function firmwareRelease(ctx: Ctx, productId: string, build: number): Promise<FirmwareView> {
-  return emit(ctx, await ctx.api.call(releaseFirmware, { params: firmwareParams(productId, build) }), renderFirmware);
+export async function firmwareRelease(ctx: Ctx, productId: string, build: number): Promise<z.output<typeof ReleasedFirmware>> {
+  const r = await ctx.api.call(releaseFirmware, { params: firmwareParams(productId, build) });
+  // Warnings go to stderr too, so a CI log shows them even with --json.
+  for (const w of r.warnings) ctx.out.stderr.write(`warning: ${w}\n`);
+  return emit(ctx, r, renderFirmware);
 }
 
 export async function firmwareRevoke(ctx: Ctx, productId: string, build: number): Promise<z.output<typeof RevokedFirmware>> {

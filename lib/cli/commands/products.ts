@@ -20,6 +20,8 @@ export interface ProductPutOptions {
   readonly autoRegister?: boolean;
   readonly pollInterval?: number;
   readonly deviceQuota?: number;
+  readonly signing?: PutBody['signing'];
+  readonly platformSigning?: boolean;
   /** Protocol binding flags (each binding's `cli.flags`, camelCased by commander). */
   readonly [bindingFlag: string]: unknown;
   /** A JSON file with a full/partial PUT body (snake_case); flags override it. */
@@ -46,6 +48,8 @@ export function putBodyOf(p: ProductView): Body {
     device_quota: p.device_quota ?? undefined,
     device_selects_channel: p.device_selects_channel,
     max_image_size: p.max_image_size,
+    signing: p.signing,
+    platform_signing: p.platform_signing || undefined,
     protocols: Object.keys(protocols).length ? protocols : undefined,
   };
   return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as Body;
@@ -60,6 +64,8 @@ export function productBody(base: Body, o: ProductPutOptions): Body {
   if (o.autoRegister !== undefined) body.auto_register = o.autoRegister;
   if (o.pollInterval !== undefined) body.poll_interval_s = o.pollInterval;
   if (o.deviceQuota !== undefined) body.device_quota = o.deviceQuota;
+  if (o.signing !== undefined) body.signing = o.signing;
+  if (o.platformSigning !== undefined) body.platform_signing = o.platformSigning;
   const protocols: Record<string, unknown> = { ...(body.protocols ?? {}) };
   for (const b of BINDINGS) {
     let wire: unknown;
@@ -97,6 +103,7 @@ export const renderProduct = (p: ProductView): string =>
     ['device channel', p.device_selects_channel ? 'devices may select their channel' : undefined],
     ['poll interval', p.poll_interval_s !== undefined ? `${p.poll_interval_s} s` : undefined],
     ['device quota', p.device_quota],
+    ['signing', `${p.signing}${p.platform_signing ? ' + platform signing (KMS)' : ''}`],
     ['product key', p.product_key_set ? `set${p.previous_product_key_accepted ? ' (previous key still accepted)' : ''}` : 'none'],
     ['protocols', Object.keys(p.protocols)],
     ...BINDINGS.filter((b) => p.protocols[b.key] && b.key !== 'iotaap').map((b) => [b.key, b.cli.describe(p.protocols[b.key])] as const),

@@ -94,6 +94,16 @@ describe('signing keys through the operator API', () => {
   });
 });
 
+describe('signing keys under concurrent adds (dynalite conditional writes)', () => {
+  it('expect exactly three of six concurrent adds to succeed and the rest to be signing_keys_full', async () => {
+    await createProduct(t.api, 'race', { chip: 'esp32s3' });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => addKey('race', p256Key())));
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(3);
+    expect(answers.filter((a) => a.status === 409).map((a) => a.body.error.code)).toEqual(Array(3).fill('signing_keys_full'));
+    expect((await t.api.get(keysPath('race'))).body.items).toHaveLength(3);
+  });
+});
+
 describe('policy', () => {
   beforeAll(async () => {
     await createProduct(t.api, 'strict', { chip: 'esp32s3', signing: 'required' });
